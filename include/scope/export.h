@@ -1,0 +1,111 @@
+/*
+ * libscope: exporters. Write a series set as tidy CSV, JSON lines, the
+ * Prometheus text exposition format (last value of each series, what a
+ * scrape returns) or OpenMetrics text with every point and its timestamp
+ * (what `promtool tsdb create-blocks-from openmetrics` backfills).
+ *
+ * Formats:
+ *  - SCOPE_EXPORT_CSV: header "timestamp_ns,metric,labels,value", one row per
+ *    point; labels as {k="v",...} (Prometheus selector syntax), CSV-quoted.
+ *  - SCOPE_EXPORT_JSONL: one object per point:
+ *    {"timestamp_ns":N,"metric":"m","labels":{"k":"v"},"value":V}; values that
+ *    JSON cannot hold are the strings "NaN", "+Inf", "-Inf" (as Prometheus'
+ *    HTTP API writes them).
+ *  - SCOPE_EXPORT_PROMETHEUS: text format 0.0.4: # HELP and # TYPE per metric
+ *    name, then the last value of each series of that name (series without
+ *    points are left out); with opts->timestamps, the point's time in ms.
+ *  - SCOPE_EXPORT_OPENMETRICS: OpenMetrics 1.0 text: every point with its
+ *    timestamp in seconds, families grouped, ending with "# EOF". Counters
+ *    named *_total form the family without the suffix; other counters are
+ *    written with type "unknown".
+ * Numbers are written with 17 significant digits, so doubles round-trip.
+ *
+ * Thread-safety: the set is only read; several exports of one set may run at
+ * once on different threads.
+ *
+ * Since: 0.1
+ */
+#ifndef SCOPE_EXPORT_H
+#define SCOPE_EXPORT_H
+
+#include <stdio.h>
+
+#include "common.h"
+#include "series.h"
+
+SCOPE_BEGIN_DECLS
+
+/** Export formats. Values are part of the ABI. */
+enum scope_export_format {
+    SCOPE_EXPORT_CSV = 1,
+    SCOPE_EXPORT_JSONL = 2,
+    SCOPE_EXPORT_PROMETHEUS = 3,
+    SCOPE_EXPORT_OPENMETRICS = 4
+};
+
+/** Options for the exporters. Zero means default for every field. */
+typedef struct scope_export_opts {
+    size_t size;        /**< sizeof(scope_export_opts) */
+    int32_t timestamps; /**< PROMETHEUS: non-zero adds each value's timestamp (ms) */
+    int32_t no_header;  /**< CSV: non-zero leaves the header row out (for appending) */
+} scope_export_opts;
+
+#define SCOPE_EXPORT_OPTS_INIT { sizeof(scope_export_opts), 0, 0 }
+
+/**
+ * scope_export_opts_init - zeroes @size bytes of @opts and records the size.
+ * Returns: 0 or SCOPE_EINVAL. Thread-safety: any thread. Since: 0.1
+ */
+SCOPE_API int scope_export_opts_init(scope_export_opts *opts, size_t size);
+
+/**
+ * scope_export_format_name - "csv", "jsonl", "prometheus" or "openmetrics".
+ * Returns: a static string, never NULL ("unknown" otherwise).
+ * Thread-safety: any thread. Errors: none. Since: 0.1
+ */
+SCOPE_API const char *scope_export_format_name(int format);
+
+/**
+ * scope_export_write - writes @set in @format to the stdio stream @f.
+ * @f: an open stream, not closed by libscope; flushed at the end.
+ * @opts: NULL for defaults.
+ * Returns: 0; SCOPE_EINVAL (NULL argument, unknown format, bad opts);
+ * SCOPE_EIO (the stream reported a write error; errno kept);
+ * SCOPE_ENOMEM.
+ * Thread-safety: see the file comment. Since: 0.1
+ */
+SCOPE_API int scope_export_write(const scope_series_set *set, int format, FILE *f,
+                                 const scope_export_opts *opts);
+
+/**
+ * scope_export_path - writes @set in @format to the file @path, created
+ * with mode 0644 (before umask) or truncated. The data is written to
+ * "<path>.tmp" first and renamed over @path, so readers never see half a
+ * file. Symbolic links at @path.tmp are not followed.
+ * Returns: 0, SCOPE_EINVAL, SCOPE_ENOENT (directory missing), SCOPE_EPERM,
+ * SCOPE_EIO or SCOPE_ENOMEM; the message names the path.
+ * Thread-safety: see the file comment. Since: 0.1
+ */
+SCOPE_API int scope_export_path(const scope_series_set *set, int format, const char *path,
+                                const scope_export_opts *opts);
+
+/**
+ * scope_export_buffer - writes @set in @format into a new memory buffer.
+ * @out: receives a NUL-terminated buffer owned by the caller, freed with
+ *       scope_buffer_free().
+ * @len: receives its length without the NUL; may be NULL.
+ * Returns: 0, SCOPE_EINVAL or SCOPE_ENOMEM (then *out is NULL).
+ * Thread-safety: see the file comment. Since: 0.1
+ */
+SCOPE_API int scope_export_buffer(char **out, size_t *len, const scope_series_set *set,
+                                  int format, const scope_export_opts *opts);
+
+/**
+ * scope_buffer_free - frees a buffer returned by libscope (NULL is fine).
+ * Thread-safety: any thread. Since: 0.1
+ */
+SCOPE_API void scope_buffer_free(void *buf);
+
+SCOPE_END_DECLS
+
+#endif /* SCOPE_EXPORT_H */
