@@ -40,7 +40,7 @@ jobs() { nproc 2>/dev/null || echo 2; }
 
 build() { # build DIR [cmake args...]
   local dir=$1; shift
-  cmake -S "$top" -B "$dir" -DSCOPE_WERROR=ON "$@" >/dev/null
+  cmake -S "$top" -B "$dir" -DSCOPE_WERROR=ON -DBUILD_TESTING=ON "$@" >/dev/null
   cmake --build "$dir" -j"$(jobs)"
 }
 

@@ -4,6 +4,15 @@
 
 #include <string.h>
 
+/* "scope_proc_opts" -> "SCOPE_PROC_OPTS" for messages naming the macro. */
+static void upper(char *dst, size_t cap, const char *s)
+{
+    size_t i = 0;
+    for (; s[i] && i + 1 < cap; i++)
+        dst[i] = (s[i] >= 'a' && s[i] <= 'z') ? (char)(s[i] - 32) : s[i];
+    dst[i] = '\0';
+}
+
 int scope__opts_copy(void *dst, const void *opts, size_t known_size, const char *type)
 {
     memset(dst, 0, known_size);
@@ -12,11 +21,14 @@ int scope__opts_copy(void *dst, const void *opts, size_t known_size, const char 
         return 0;
     }
     size_t size = *(const size_t *)opts;
-    if (size < sizeof(size_t))
+    if (size < sizeof(size_t)) {
+        char macro[64];
+        upper(macro, sizeof macro, type);
         return scope__error(SCOPE_EINVAL, 0,
-                            "%s.size is %zu: initialise the struct with the %s_INIT macro or "
-                            "the matching _opts_init() function before setting fields",
-                            type, size, type);
+                            "%s.size is %zu: initialise the struct with %s_INIT or "
+                            "%s_init(&opts, sizeof opts) before setting fields",
+                            type, size, macro, type);
+    }
     if (size > known_size) {
         const unsigned char *p = (const unsigned char *)opts;
         for (size_t i = known_size; i < size; i++)
