@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <time.h>
 #include <unistd.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -140,6 +141,20 @@ START_TEST(opts_size_rules)
 }
 END_TEST
 
+/* Public opts structs have no padding: a caller's padding bytes need not be
+ * zero, and a later version would read them as new fields. Every opts
+ * struct of the public API is listed here. */
+#define NO_PAD(type, last) \
+    ck_assert_msg(sizeof(type) == offsetof(type, last) + sizeof(((type *)0)->last), \
+                  #type " has padding: pair its int32_t fields")
+START_TEST(opts_structs_have_no_padding)
+{
+    NO_PAD(scope_proc_opts, skip_status);
+    NO_PAD(scope_recorder_opts, no_self_series);
+    NO_PAD(scope_export_opts, no_header);
+}
+END_TEST
+
 START_TEST(clock_pairs)
 {
     struct timespec ts;
@@ -168,6 +183,7 @@ int main(void)
     tcase_add_test(t, last_error_is_per_thread);
     tcase_add_test(t, opts_size_rules);
     tcase_add_test(t, clock_pairs);
+    tcase_add_test(t, opts_structs_have_no_padding);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -5,9 +5,13 @@
 
 #include "internal.h"
 
+/* Public opts structs never have padding (see docs/conventions.md): a
+ * caller's padding bytes are not guaranteed zero and would be read as the
+ * next version's fields. */
 struct v1 {
     size_t size;
     int32_t a;
+    int32_t a2;
 };
 struct v2 {
     size_t size;
@@ -22,10 +26,10 @@ START_TEST(opts_copy_rules)
     ck_assert_int_eq(scope__opts_copy(&dst, NULL, sizeof dst, "v2"), 0);
     ck_assert_uint_eq(dst.size, sizeof dst);
     ck_assert_int_eq(dst.a, 0);
-    struct v1 old = {sizeof old, 7};
+    struct v1 old = {sizeof old, 7, 0};
     ck_assert_int_eq(scope__opts_copy(&dst, &old, sizeof dst, "v2"), 0);
     ck_assert_int_eq(dst.a, 7);
-    ck_assert_int_eq(dst.b, 0);
+    ck_assert_int_eq(dst.b, 0); /* v2's b is v1's a2 */
     ck_assert_int_eq(dst.c, 0);
     struct v2 newer = {sizeof newer, 1, 2, 3};
     struct v1 small;
@@ -34,7 +38,7 @@ START_TEST(opts_copy_rules)
     newer.c = 0;
     ck_assert_int_eq(scope__opts_copy(&small, &newer, sizeof small, "v1"), 0);
     ck_assert_int_eq(small.a, 1);
-    struct v1 zero = {0, 5};
+    struct v1 zero = {0, 5, 0};
     ck_assert_int_eq(scope__opts_copy(&dst, &zero, sizeof dst, "v2"), SCOPE_EINVAL);
 }
 END_TEST

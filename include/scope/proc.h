@@ -28,9 +28,11 @@ SCOPE_BEGIN_DECLS
 typedef struct scope_proc_opts {
     size_t size;       /**< sizeof(scope_proc_opts), set by the _INIT macro */
     int32_t threads;   /**< non-zero: one set of series per thread (tid, thread labels) */
+    int32_t skip_status; /**< non-zero: do not read /proc/<pid>/status (no context-switch
+                              series; halves the cost of a sample) */
 } scope_proc_opts;
 
-#define SCOPE_PROC_OPTS_INIT { sizeof(scope_proc_opts), 0 }
+#define SCOPE_PROC_OPTS_INIT { sizeof(scope_proc_opts), 0, 0 }
 
 /**
  * scope_proc_opts_init - initialises @opts for FFI callers that cannot use

@@ -91,6 +91,15 @@ static int parse_stat(const char *text, size_t len, uint64_t *f, size_t nf, char
     return 0;
 }
 
+static void close_task(struct task *t)
+{
+    if (t->stat_fd >= 0)
+        close(t->stat_fd);
+    if (t->status_fd >= 0)
+        close(t->status_fd);
+    t->stat_fd = t->status_fd = -1;
+}
+
 static int open_task(struct proc *pr, scope_collector *c, int tid, struct task *t)
 {
     char path[64];
@@ -112,8 +121,10 @@ static int open_task(struct proc *pr, scope_collector *c, int tid, struct task *
         return scope__error_sys(scope__code_from_errno(e), e, "open %s", path);
     }
     strcpy(path + strlen(path) - 4, "status");
-    t->status_fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (t->status_fd < 0) {
+    t->status_fd = pr->opts.skip_status ? -2 : open(path, O_RDONLY | O_CLOEXEC);
+    if (t->status_fd == -2) {
+        t->status_fd = -1;
+    } else if (t->status_fd < 0) {
         int e = errno;
         close(t->stat_fd);
         t->stat_fd = -1;
@@ -147,24 +158,13 @@ static int open_task(struct proc *pr, scope_collector *c, int tid, struct task *
         int rc = scope__collector_add_slot(c, (size_t)pr->metric[spec[i].metric], keys, vals,
                                            nl + (spec[i].k ? 1 : 0));
         if (rc < 0) {
-            close(t->stat_fd);
-            close(t->status_fd);
-            t->stat_fd = t->status_fd = -1;
+            close_task(t);
             return rc;
         }
         if (i == 0)
             t->slot0 = (size_t)rc;
     }
     return 0;
-}
-
-static void close_task(struct task *t)
-{
-    if (t->stat_fd >= 0)
-        close(t->stat_fd);
-    if (t->status_fd >= 0)
-        close(t->status_fd);
-    t->stat_fd = t->status_fd = -1;
 }
 
 static int has_task(const struct proc *pr, int tid)
@@ -259,7 +259,7 @@ static int proc_sample(scope_collector *c, int64_t wall_ns)
             continue;
         }
         uint64_t vol = 0, invol = 0;
-        ssize_t m = pread_all(t->status_fd, buf, sizeof buf);
+        ssize_t m = t->status_fd >= 0 ? pread_all(t->status_fd, buf, sizeof buf) : -1;
         if (m > 0) {
             scope__kv_u64(buf, (size_t)m, "voluntary_ctxt_switches", &vol);
             scope__kv_u64(buf, (size_t)m, "nonvoluntary_ctxt_switches", &invol);
@@ -270,8 +270,10 @@ static int proc_sample(scope_collector *c, int64_t wall_ns)
         scope__collector_put(c, s0 + S_RSS, (double)f[20] * (double)pr->page_size);
         scope__collector_put(c, s0 + S_MINFLT, (double)f[6]);
         scope__collector_put(c, s0 + S_MAJFLT, (double)f[8]);
-        scope__collector_put(c, s0 + S_VOL, (double)vol);
-        scope__collector_put(c, s0 + S_INVOL, (double)invol);
+        if (m > 0) {
+            scope__collector_put(c, s0 + S_VOL, (double)vol);
+            scope__collector_put(c, s0 + S_INVOL, (double)invol);
+        }
         scope__collector_put(c, s0 + S_THREADS, (double)f[16]);
         alive++;
     }

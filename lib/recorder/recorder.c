@@ -255,8 +255,8 @@ static int sample_all(scope_recorder *r, int64_t wall, scope_series *missed_s,
             snprintf(r->last_error, sizeof r->last_error, "%s", scope_error_message());
         }
     }
-    if (scope_series_append(missed_s, wall, (double)atomic_load(&r->missed)) ||
-        scope_series_append(dur_s, wall, (double)(scope__mono_ns() - t0) / 1e9))
+    if (missed_s && (scope_series_append(missed_s, wall, (double)atomic_load(&r->missed)) ||
+                     scope_series_append(dur_s, wall, (double)(scope__mono_ns() - t0) / 1e9)))
         return SCOPE_ENOMEM;
     atomic_fetch_add(&r->samples, 1);
     return 0;
@@ -265,11 +265,13 @@ static int sample_all(scope_recorder *r, int64_t wall, scope_series *missed_s,
 static void *run(void *arg)
 {
     scope_recorder *r = arg;
-    scope_series *missed_s, *dur_s;
-    int rc = scope_series_set_add(&missed_s, r->set, "scope_recorder_missed_ticks_total", NULL,
+    scope_series *missed_s = NULL, *dur_s = NULL;
+    int rc = 0;
+    if (!r->opts.no_self_series)
+        rc = scope_series_set_add(&missed_s, r->set, "scope_recorder_missed_ticks_total", NULL,
                                   NULL, 0, "1", SCOPE_COUNTER,
                                   "Sampling ticks the recorder could not serve in time");
-    if (!rc)
+    if (!rc && !r->opts.no_self_series)
         rc = scope_series_set_add(&dur_s, r->set, "scope_recorder_sample_seconds", NULL, NULL, 0,
                                   "seconds", SCOPE_GAUGE,
                                   "Time one pass over all collectors took");
