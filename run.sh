@@ -51,7 +51,13 @@ case "${1:-}" in
     setup
     build build >/dev/null
     shift
-    exec "$top/build/examples/scope-run" "$@"
+    if [ -x "$top/build/examples/scope-run" ]; then
+      exec "$top/build/examples/scope-run" "$@"
+    fi
+    # Until the experiment runner lands: record a context-switch-heavy
+    # workload (perf's pipe ping-pong) and print what happened.
+    exec "$top/build/examples/scope-record" -I 100 -o "$top/build/demo.csv" -- \
+      perf bench sched pipe -l 200000
     ;;
   test)
     setup
