@@ -8,6 +8,7 @@
  *                [-m key=value] (-p PID | -- COMMAND [ARGS...])
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -119,11 +120,13 @@ int main(int argc, char **argv)
         usage(stderr);
         return 2;
     }
-    int go[2] = {-1, -1};
+    int child = 0;
     if (!pid) {
-        /* Start the command stopped on a pipe, so that recording begins
-         * before it runs its first instruction. exec, never a shell. */
-        if (pipe(go)) {
+        /* fork + exec (never a shell). A close-on-exec pipe tells us when
+         * the exec happened (EOF) or why it failed (an errno), so recording
+         * starts on the command itself, named as it is. */
+        int ex[2];
+        if (pipe2(ex, O_CLOEXEC)) {
             perror("scope-record: pipe");
             return 1;
         }
@@ -133,16 +136,25 @@ int main(int argc, char **argv)
             return 1;
         }
         if (pid == 0) {
-            char c;
-            close(go[1]);
-            if (read(go[0], &c, 1) != 1)
-                _exit(127);
-            close(go[0]);
+            close(ex[0]);
             execvp(argv[optind], argv + optind);
-            fprintf(stderr, "scope-record: cannot run %s: %s\n", argv[optind], strerror(errno));
+            int e = errno;
+            if (write(ex[1], &e, sizeof e) != (ssize_t)sizeof e)
+                _exit(126);
             _exit(127);
         }
-        close(go[0]);
+        close(ex[1]);
+        int e = 0;
+        ssize_t n;
+        while ((n = read(ex[0], &e, sizeof e)) < 0 && errno == EINTR)
+            ;
+        close(ex[0]);
+        if (n == (ssize_t)sizeof e) {
+            fprintf(stderr, "scope-record: cannot run %s: %s\n", argv[optind], strerror(e));
+            waitpid(pid, NULL, 0);
+            return 127;
+        }
+        child = 1;
     }
 
     scope_recorder_opts ro = SCOPE_RECORDER_OPTS_INIT;
@@ -167,19 +179,17 @@ int main(int argc, char **argv)
         rc = scope_recorder_start(r);
     if (rc) {
         fprintf(stderr, "scope-record: %s\n", scope_error_message());
-        if (go[1] >= 0)
+        if (child) {
             kill(pid, SIGKILL);
+            waitpid(pid, NULL, 0);
+        }
         return 1;
     }
     active = r;
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
-    int status = 0, child = go[1] >= 0;
+    int status = 0;
     if (child) {
-        char g = 'g';
-        if (write(go[1], &g, 1) != 1)
-            perror("scope-record: starting the command");
-        close(go[1]);
         /* The recorder ends by itself when the process is gone (its
          * collector reports EGONE); wait for the child meanwhile so that it
          * does not linger as a zombie that /proc still shows. */

@@ -18,3 +18,18 @@ set_tests_properties(exports PROPERTIES LABELS "abi")
 add_test(NAME consumer COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/consumer/run.sh
   ${PROJECT_BINARY_DIR} ${CMAKE_C_COMPILER})
 set_tests_properties(consumer PROPERTIES LABELS "abi;nosan" TIMEOUT 300)
+
+# The example a user runs first: output checked against the workload it ran
+# (a command that sleeps has ~no CPU and its pid in the summary).
+add_test(NAME example_scope_record COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/examples/scope_record.sh
+  $<TARGET_FILE:scope-record>)
+set_tests_properties(example_scope_record PROPERTIES LABELS "unit" TIMEOUT 120)
+
+# Examples must be valgrind-clean: no errors, nothing definitely lost.
+find_program(VALGRIND valgrind)
+if(VALGRIND)
+  add_test(NAME valgrind_scope_record COMMAND ${VALGRIND} --quiet --error-exitcode=99
+    --leak-check=full --errors-for-leak-kinds=definite --show-leak-kinds=definite
+    --trace-children=no $<TARGET_FILE:scope-record> -I 20 -t -o /dev/null -- sleep 0.3)
+  set_tests_properties(valgrind_scope_record PROPERTIES LABELS "unit;nosan" TIMEOUT 300)
+endif()
