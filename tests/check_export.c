@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <scope/scope.h>
@@ -162,6 +163,14 @@ START_TEST(files_and_errors)
     ck_assert_int_eq(scope_export_path(set, SCOPE_EXPORT_CSV, "/nonexistent-dir/x.csv", NULL),
                      SCOPE_ENOENT);
     ck_assert_ptr_nonnull(strstr(scope_error_message(), "/nonexistent-dir/x.csv"));
+    /* Special files are written in place, never replaced by a rename. */
+    ck_assert_int_eq(scope_export_path(set, SCOPE_EXPORT_CSV, "/dev/null", NULL), 0);
+    struct stat st;
+    ck_assert_int_eq(stat("/dev/null", &st), 0);
+    ck_assert(S_ISCHR(st.st_mode));
+    ck_assert_int_eq(access("/dev/null.tmp", F_OK), -1);
+    ck_assert_int_eq(scope_export_path(set, SCOPE_EXPORT_CSV, "/dev/full", NULL), SCOPE_EIO);
+    ck_assert_int_eq(scope_export_path(set, SCOPE_EXPORT_CSV, "/tmp", NULL), SCOPE_EINVAL);
     FILE *full = fopen("/dev/full", "w");
     ck_assert_ptr_nonnull(full);
     ck_assert_int_eq(scope_export_write(set, SCOPE_EXPORT_JSONL, full, NULL), SCOPE_EIO);

@@ -81,7 +81,8 @@ SCOPE_API int scope_export_write(const scope_series_set *set, int format, FILE *
  * scope_export_path - writes @set in @format to the file @path, created
  * with mode 0644 (before umask) or truncated. The data is written to
  * "<path>.tmp" first and renamed over @path, so readers never see half a
- * file. Symbolic links at @path.tmp are not followed.
+ * file. Symbolic links at @path.tmp are not followed. When @path is not a
+ * regular file (/dev/null, /dev/stdout, a FIFO) it is written directly.
  * Returns: 0, SCOPE_EINVAL, SCOPE_ENOENT (directory missing), SCOPE_EPERM,
  * SCOPE_EIO or SCOPE_ENOMEM; the message names the path.
  * Thread-safety: see the file comment. Since: 0.1

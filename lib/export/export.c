@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 struct sink {
@@ -354,6 +355,23 @@ SCOPE_API int scope_export_path(const scope_series_set *set, int format, const c
 {
     if (!path || !*path)
         return scope__error(SCOPE_EINVAL, 0, "scope_export_path: path is NULL or empty");
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        /* A device, FIFO or socket (/dev/null, /dev/stdout, a named pipe):
+         * write to it directly; renaming a temporary file over it would
+         * replace the special file. */
+        if (S_ISDIR(st.st_mode))
+            return scope__error(SCOPE_EINVAL, EISDIR, "export: %s is a directory: give a file name",
+                                path);
+        FILE *f = fopen(path, "w");
+        if (!f)
+            return scope__error_sys(scope__code_from_errno(errno), errno, "export: cannot open %s",
+                                    path);
+        int rc = scope_export_write(set, format, f, opts);
+        if (fclose(f) && !rc)
+            rc = scope__error_sys(SCOPE_EIO, errno, "export: closing %s failed", path);
+        return rc;
+    }
     char *tmp = scope__asprintf("%s.tmp", path);
     if (!tmp)
         return scope__enomem("a path");
