@@ -79,6 +79,9 @@ int64_t scope__mono_ns(void);
 /* --- series (lib/series/series.c) --------------------------------------- */
 /* Ends a series whatever its state (keeps the first end time). */
 void scope__series_end(scope_series *s, int64_t end_ns);
+/* Keeps the last @keep points of every series once a series holds more
+ * than 2 * @keep (amortised: one memmove per @keep appends). */
+void scope__series_set_trim(scope_series_set *set, size_t keep);
 
 /* --- collectors (lib/collector/collector.c) ----------------------------- */
 

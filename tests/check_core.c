@@ -150,7 +150,7 @@ END_TEST
 START_TEST(opts_structs_have_no_padding)
 {
     NO_PAD(scope_proc_opts, skip_status);
-    NO_PAD(scope_recorder_opts, no_self_series);
+    NO_PAD(scope_recorder_opts, keep_last);
     NO_PAD(scope_export_opts, no_header);
 }
 END_TEST

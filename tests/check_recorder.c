@@ -266,6 +266,40 @@ START_TEST(vanishing_collector_keeps_others)
 }
 END_TEST
 
+static int count_calls(scope_recorder *r, const scope_series_set *set, int64_t wall, void *ud)
+{
+    (void)r;
+    (void)wall;
+    (void)set;
+    return ++*(int *)ud == 40;
+}
+
+START_TEST(keep_last_bounds_memory)
+{
+    scope_recorder_opts o = SCOPE_RECORDER_OPTS_INIT;
+    o.interval_ns = 2 * MS;
+    o.keep_last = 5;
+    o.no_self_series = 1;
+    scope_recorder *r;
+    ck_assert_int_eq(scope_recorder_new(&r, &o), 0);
+    scope_collector *c;
+    scope_proc_open(&c, getpid(), NULL);
+    scope_recorder_add(r, c);
+    int calls = 0;
+    scope_recorder_set_callback(r, count_calls, &calls);
+    ck_assert_int_eq(scope_recorder_start(r), 0);
+    ck_assert_int_eq(scope_recorder_wait(r), SCOPE_EUSER);
+    const scope_series_set *set = scope_recorder_series(r);
+    ck_assert_ptr_null(find(set, "scope_recorder_sample_seconds", NULL, NULL));
+    const scope_series *s = find(set, "process_threads", NULL, NULL);
+    ck_assert_uint_ge(scope_series_count(s), 5);
+    ck_assert_uint_le(scope_series_count(s), 10);
+    check_increasing(s);
+    scope_recorder_free(r);
+    scope_collector_free(c);
+}
+END_TEST
+
 START_TEST(bad_arguments)
 {
     scope_recorder *r;
@@ -310,6 +344,7 @@ int main(void)
     tcase_add_test(t, marks_label_samples);
     tcase_add_test(t, callback_and_missed_ticks);
     tcase_add_test(t, vanishing_collector_keeps_others);
+    tcase_add_test(t, keep_last_bounds_memory);
     tcase_add_test(t, bad_arguments);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

@@ -43,9 +43,12 @@ typedef struct scope_recorder_opts {
     int64_t duration_ns;  /**< stop by itself after this long; 0 = until stopped */
     int32_t rescan_every; /**< call scope_collector_rescan() every N ticks; 0 = never */
     int32_t no_self_series; /**< non-zero: leave out the recorder's own series */
+    int64_t keep_last;    /**< > 0: keep only about the last N points of each series
+                               (between N and 2N; a long-running agent's memory stays
+                               bounded); 0 = keep everything */
 } scope_recorder_opts;
 
-#define SCOPE_RECORDER_OPTS_INIT { sizeof(scope_recorder_opts), 0, 0, 0, 0 }
+#define SCOPE_RECORDER_OPTS_INIT { sizeof(scope_recorder_opts), 0, 0, 0, 0, 0 }
 
 /**
  * scope_recorder_cb - called on the recorder thread after every sample.

@@ -66,8 +66,9 @@ SCOPE_API int scope_recorder_new(scope_recorder **out, const scope_recorder_opts
                             "recorder interval %lld ns is below 1 ms: sampling faster than that "
                             "measures the sampler; use at least 1000000 ns",
                             (long long)o.interval_ns);
-    if (o.duration_ns < 0 || o.rescan_every < 0)
-        return scope__error(SCOPE_EINVAL, 0, "recorder duration and rescan_every must be >= 0");
+    if (o.duration_ns < 0 || o.rescan_every < 0 || o.keep_last < 0)
+        return scope__error(SCOPE_EINVAL, 0,
+                            "recorder duration, rescan_every and keep_last must be >= 0");
     scope_recorder *r = calloc(1, sizeof *r);
     if (!r)
         return scope__enomem("a recorder");
@@ -258,6 +259,8 @@ static int sample_all(scope_recorder *r, int64_t wall, scope_series *missed_s,
     if (missed_s && (scope_series_append(missed_s, wall, (double)atomic_load(&r->missed)) ||
                      scope_series_append(dur_s, wall, (double)(scope__mono_ns() - t0) / 1e9)))
         return SCOPE_ENOMEM;
+    if (r->opts.keep_last > 0)
+        scope__series_set_trim(r->set, (size_t)r->opts.keep_last);
     atomic_fetch_add(&r->samples, 1);
     return 0;
 }

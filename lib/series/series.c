@@ -406,6 +406,18 @@ void scope__series_end(scope_series *s, int64_t end_ns)
         s->end_ns = end_ns ? end_ns : 1;
 }
 
+void scope__series_set_trim(scope_series_set *set, size_t keep)
+{
+    for (size_t k = 0; k < set->n; k++) {
+        scope_series *s = set->items[k];
+        if (s->n <= 2 * keep)
+            continue;
+        memmove(s->ts, s->ts + s->n - keep, keep * sizeof *s->ts);
+        memmove(s->v, s->v + s->n - keep, keep * sizeof *s->v);
+        s->n = keep;
+    }
+}
+
 SCOPE_API int scope_series_end(scope_series *s, int64_t end_ns)
 {
     if (!s)
