@@ -152,6 +152,7 @@ START_TEST(opts_structs_have_no_padding)
     NO_PAD(scope_proc_opts, skip_status);
     NO_PAD(scope_recorder_opts, keep_last);
     NO_PAD(scope_export_opts, no_header);
+    NO_PAD(scope_exporter_opts, timestamps);
 }
 END_TEST
 

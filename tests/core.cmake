@@ -5,6 +5,7 @@ scope_add_check(check_series SOURCES check_series.c LABELS unit)
 scope_add_check(check_proc SOURCES check_proc.c LABELS unit)
 scope_add_check(check_recorder SOURCES check_recorder.c LABELS unit)
 scope_add_check(check_export SOURCES check_export.c LABELS unit)
+scope_add_check(check_exporter SOURCES check_exporter.c LABELS unit)
 scope_add_check(check_internal_core SOURCES check_internal_core.c LABELS unit INTERNAL)
 
 add_test(NAME headers COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/headers/check_headers.sh
@@ -33,3 +34,10 @@ if(VALGRIND)
     --trace-children=no $<TARGET_FILE:scope-record> -I 20 -t -o /dev/null -- sleep 0.3)
   set_tests_properties(valgrind_scope_record PROPERTIES LABELS "unit;nosan" TIMEOUT 300)
 endif()
+
+# Integration: Debian's prometheus scrapes scope-exporter (loopback, free
+# ports, bounded, stopped by PID).
+add_test(NAME integration_exporter_prometheus
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/exporter_prometheus.py
+          $<TARGET_FILE:scope-exporter>)
+set_tests_properties(integration_exporter_prometheus PROPERTIES LABELS "integration" TIMEOUT 120)

@@ -107,6 +107,76 @@ SCOPE_API int scope_export_buffer(char **out, size_t *len, const scope_series_se
  */
 SCOPE_API void scope_buffer_free(void *buf);
 
+/* --- the scrape endpoint ------------------------------------------------ */
+
+/*
+ * A scope_exporter serves GET /metrics over HTTP (libmicrohttpd, its own
+ * thread) in the Prometheus text format. What it serves is the page last
+ * published with scope_exporter_publish(): typically called from a recorder
+ * callback after each sample, so a scrape only copies a rendered page and
+ * never waits for sampling, and sampling never waits for a scrape.
+ */
+typedef struct scope_exporter scope_exporter;
+
+/** Options for scope_exporter_open(). Zero means default for every field. */
+typedef struct scope_exporter_opts {
+    size_t size;          /**< sizeof(scope_exporter_opts) */
+    const char *address;  /**< IPv4 or IPv6 address to bind; NULL = "127.0.0.1" (copied) */
+    int32_t port;         /**< TCP port; 0 = any free port (see scope_exporter_port) */
+    int32_t timestamps;   /**< non-zero: each value carries its sample's timestamp */
+} scope_exporter_opts;
+
+#define SCOPE_EXPORTER_OPTS_INIT { sizeof(scope_exporter_opts), NULL, 0, 0 }
+
+/**
+ * scope_exporter_opts_init - zeroes @size bytes of @opts and records the size.
+ * Returns: 0 or SCOPE_EINVAL. Thread-safety: any thread. Since: 0.1
+ */
+SCOPE_API int scope_exporter_opts_init(scope_exporter_opts *opts, size_t size);
+
+/**
+ * scope_exporter_open - starts serving /metrics (an empty page until the
+ * first publish).
+ * @out: receives the exporter, owned by the caller (scope_exporter_free).
+ * @opts: NULL for defaults (127.0.0.1, a free port).
+ * Returns: 0; SCOPE_EINVAL (bad address or opts); SCOPE_EEXIST (the port is
+ * in use: the message names it); SCOPE_EPERM (a port below 1024 without
+ * privileges); SCOPE_ENOMEM.
+ * Thread-safety: any thread. Since: 0.1
+ */
+SCOPE_API int scope_exporter_open(scope_exporter **out, const scope_exporter_opts *opts);
+
+/**
+ * scope_exporter_port - the TCP port the exporter listens on.
+ * Returns: the port, or 0 for NULL. Thread-safety: any thread. Errors:
+ * none. Since: 0.1
+ */
+SCOPE_API int scope_exporter_port(const scope_exporter *e);
+
+/**
+ * scope_exporter_publish - renders the last value of every series of @set
+ * (SCOPE_EXPORT_PROMETHEUS) and makes it the page that scrapes get. The set
+ * is only read, and only during the call.
+ * Returns: 0, SCOPE_EINVAL or SCOPE_ENOMEM (the previous page stays).
+ * Thread-safety: any thread; calls are serialised internally and never
+ * wait for a scrape in progress.
+ * Since: 0.1
+ */
+SCOPE_API int scope_exporter_publish(scope_exporter *e, const scope_series_set *set);
+
+/**
+ * scope_exporter_scrape_count - how many /metrics requests were served.
+ * Thread-safety: any thread. Errors: none (0 for NULL). Since: 0.1
+ */
+SCOPE_API uint64_t scope_exporter_scrape_count(const scope_exporter *e);
+
+/**
+ * scope_exporter_free - stops serving (waits for requests in progress) and
+ * frees the exporter. @e may be NULL.
+ * Thread-safety: not concurrently with other calls on @e. Since: 0.1
+ */
+SCOPE_API void scope_exporter_free(scope_exporter *e);
+
 SCOPE_END_DECLS
 
 #endif /* SCOPE_EXPORT_H */

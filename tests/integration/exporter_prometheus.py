@@ -1,0 +1,121 @@
+#!/usr/bin/env python3
+"""Debian's prometheus scrapes scope-exporter every second. A busy child is
+frozen (SIGSTOP) so its counters stop moving; the value Prometheus then
+stores must equal what /proc/<pid>/stat says, read independently here."""
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+import urllib.parse
+import urllib.request
+
+EXPORTER = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ.get("SCOPE_EXPORTER")
+DEADLINE = 60.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_json(url):
+    with urllib.request.urlopen(url, timeout=5) as r:
+        return json.load(r)
+
+
+def proc_cpu(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    hz = os.sysconf("SC_CLK_TCK")
+    return int(fields[11]) / hz, int(fields[12]) / hz  # utime, stime
+
+
+class ExporterScrapedByPrometheus(unittest.TestCase):
+    def setUp(self):
+        self.procs = []
+        self.tmp = tempfile.TemporaryDirectory()
+
+    def tearDown(self):
+        for p in reversed(self.procs):
+            try:
+                os.kill(p.pid, signal.SIGCONT)
+            except ProcessLookupError:
+                pass
+            p.kill()
+            p.wait(timeout=10)
+        self.tmp.cleanup()
+
+    def spawn(self, args, **kw):
+        p = subprocess.Popen(args, **kw)
+        self.procs.append(p)
+        return p
+
+    def test_values_match_proc(self):
+        busy = self.spawn([sys.executable, "-c", "while True: pass"])
+        eport = free_port()
+        exporter = self.spawn([EXPORTER, "--port", str(eport), "-I", "200", "-d", str(DEADLINE),
+                               "-p", str(busy.pid)], stdout=subprocess.PIPE, text=True)
+        self.assertIn("serving", exporter.stdout.readline())
+        pport = free_port()
+        cfg = os.path.join(self.tmp.name, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: scope\n    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{eport}']\n")
+        self.spawn(["prometheus", f"--config.file={cfg}",
+                    f"--storage.tsdb.path={self.tmp.name}/data",
+                    f"--web.listen-address=127.0.0.1:{pport}"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{pport}"
+        end = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                pass
+            self.assertLess(time.time(), end, "prometheus did not become ready")
+            time.sleep(0.2)
+        time.sleep(2.5)  # a few scrapes while the child burns CPU
+        os.kill(busy.pid, signal.SIGSTOP)
+        time.sleep(0.5)
+        utime, stime = proc_cpu(busy.pid)
+        self.assertGreater(utime, 0.5)
+        # Wait until Prometheus has scraped the frozen value.
+        q = urllib.parse.quote(f'process_cpu_seconds_total{{pid="{busy.pid}",mode="user"}}')
+        end = time.time() + 15
+        while True:
+            res = http_json(f"{base}/api/v1/query?query={q}")
+            self.assertEqual(res["status"], "success")
+            vals = res["data"]["result"]
+            if vals and abs(float(vals[0]["value"][1]) - utime) < 1e-9:
+                break
+            self.assertLess(time.time(), end,
+                            f"prometheus holds {vals} but /proc says utime {utime}")
+            time.sleep(0.5)
+        labels = vals[0]["metric"]
+        self.assertEqual(labels["comm"], "python3")
+        self.assertEqual(labels["job"], "scope")
+        # The scrape history is a counter that never decreased.
+        qr = urllib.parse.quote(f'process_cpu_seconds_total{{pid="{busy.pid}",mode="user"}}[1m]')
+        end = time.time() + 15
+        while True:
+            series = http_json(f"{base}/api/v1/query?query={qr}")["data"]["result"][0]["values"]
+            points = [float(v) for _, v in series]
+            if len(points) >= 3:
+                break
+            self.assertLess(time.time(), end, f"only {len(points)} scrapes stored")
+            time.sleep(0.5)
+        self.assertEqual(points, sorted(points))
+        self.assertAlmostEqual(points[-1], utime, places=9)
+
+
+if __name__ == "__main__":
+    unittest.main()
