@@ -41,3 +41,7 @@ add_test(NAME integration_exporter_prometheus
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/exporter_prometheus.py
           $<TARGET_FILE:scope-exporter>)
 set_tests_properties(integration_exporter_prometheus PROPERTIES LABELS "integration" TIMEOUT 120)
+
+# The ABI against the committed baseline (abidiff; see abi/check_abi.sh).
+add_test(NAME abi COMMAND ${PROJECT_SOURCE_DIR}/abi/check_abi.sh $<TARGET_FILE:scope>)
+set_tests_properties(abi PROPERTIES LABELS "abi;nosan" TIMEOUT 300)
