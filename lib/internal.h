@@ -72,6 +72,13 @@ int scope__parse_u64(const char **p, const char *end, uint64_t *out);
  * the file is accepted ("voluntary_ctxt_switches:\t12"). */
 int scope__kv_u64(const char *text, size_t len, const char *key, uint64_t *out);
 
+/* --- process collector (lib/proc/proc.c) -------------------------------- */
+/* Parses /proc/<pid>/stat: comm (between the first "(" and the last ")")
+ * into @comm when not NULL, and @nf numeric fields from field 4 (ppid) on
+ * into @f (negative fields read as 0). Returns 0 or -1 on malformed text. */
+int scope__proc_parse_stat(const char *text, size_t len, uint64_t *f, size_t nf, char *comm,
+                           size_t comm_cap);
+
 /* --- clock (lib/core/clock.c) ------------------------------------------- */
 int64_t scope__wall_ns(void);
 int64_t scope__mono_ns(void);

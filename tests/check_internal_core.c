@@ -59,6 +59,12 @@ START_TEST(kv_parsing)
     ck_assert_int_eq(scope__kv_u64(t, strlen(t), "voluntary_ctxt_switches", &v), 0);
     ck_assert_uint_eq(v, 42);
     ck_assert_int_eq(scope__kv_u64(t, 10, "user_usec", &v), -1); /* bounded by len */
+    /* Found by fuzz_proc_stat: a key with ":" and nothing after it, at the
+     * very end of an unterminated buffer, was read one byte past the end. */
+    char *edge = malloc(11);
+    memcpy(edge, "usage_usec:", 11);
+    ck_assert_int_eq(scope__kv_u64(edge, 11, "usage_usec", &v), -1);
+    free(edge);
     const char *o = "18446744073709551616";
     const char *p = o;
     ck_assert_int_eq(scope__parse_u64(&p, o + strlen(o), &v), -1); /* overflow */

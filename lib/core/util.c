@@ -133,7 +133,7 @@ int scope__kv_u64(const char *text, size_t len, const char *key, uint64_t *out)
             const char *q = p + kl;
             if (*q == ':')
                 q++;
-            if (*q == ' ' || *q == '\t')
+            if (q < eol && (*q == ' ' || *q == '\t'))
                 return scope__parse_u64(&q, eol, out);
         }
         p = eol + 1;

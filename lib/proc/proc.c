@@ -49,7 +49,7 @@ static ssize_t pread_all(int fd, char *buf, size_t cap)
 
 /* Fields of /proc/<pid>/stat after the ")" that closes comm (which may hold
  * spaces and parentheses itself). Field 3 (state) is index 0 here. */
-static int parse_stat(const char *text, size_t len, uint64_t *f, size_t nf, char *comm,
+int scope__proc_parse_stat(const char *text, size_t len, uint64_t *f, size_t nf, char *comm,
                       size_t comm_cap)
 {
     const char *open = memchr(text, '(', len);
@@ -136,7 +136,7 @@ static int open_task(struct proc *pr, scope_collector *c, int tid, struct task *
     ssize_t n = pread_all(t->stat_fd, buf, sizeof buf);
     uint64_t f[1];
     if (n > 0)
-        parse_stat(buf, (size_t)n, f, 0, name, sizeof name);
+        scope__proc_parse_stat(buf, (size_t)n, f, 0, name, sizeof name);
     if (tid == pr->pid) /* the main thread's comm is the process name */
         snprintf(pr->comm, sizeof pr->comm, "%s", name);
     snprintf(pid_s, sizeof pid_s, "%d", pr->pid);
@@ -250,7 +250,7 @@ static int proc_sample(scope_collector *c, int64_t wall_ns)
         uint64_t f[22];
         /* f[k] is field k+4 of proc(5): minflt=10 ->6, majflt=12 ->8,
          * utime=14 ->10, stime=15 ->11, num_threads=20 ->16, rss=24 ->20 */
-        if (n <= 0 || parse_stat(buf, (size_t)n, f, 21, NULL, 0)) {
+        if (n <= 0 || scope__proc_parse_stat(buf, (size_t)n, f, 21, NULL, 0)) {
             /* ESRCH / empty read: the task is gone (reaped or exited). */
             t->gone = 1;
             for (size_t s = 0; s < S_PER_TASK; s++)
