@@ -1,0 +1,3 @@
+# cgroup area: parsers, discovery and the collector on fixture trees
+# (unit/fixture), and on real cgroups created by the test (privileged).
+scope_add_check(check_cgroup SOURCES check_cgroup.c LABELS "unit;fixture" INTERNAL TIMEOUT 60)
