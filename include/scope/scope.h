@@ -12,7 +12,7 @@
 #include "series.h"
 #include "collector.h"
 #include "proc.h"
-#include "cgroup.h"
+#include "target.h"
 #include "recorder.h"
 #include "export.h"
 
