@@ -27,7 +27,9 @@
  *   container_fs_reads_total                   counter 1        v1 blkio.throttle.io_serviced_recursive Read, v2 rios
  *   container_fs_writes_total                  counter 1        ... Write / wios
  *     (summed over devices; with opts.per_device, also one series per
- *      device with the label device="MAJ:MIN")
+ *      device with the label device="MAJ:MIN", for the devices present at
+ *      start, and those that appear later from the next rescan on; at
+ *      most 16 per cgroup)
  *   container_network_receive_bytes_total      counter bytes    /proc/<pid>/net/dev of a process in the cgroup,
  *   container_network_receive_packets_total    counter 1          label interface, lo skipped
  *   container_network_transmit_bytes_total     counter bytes
@@ -213,7 +215,8 @@ SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size);
  * (ENODEV on read) ends its series at that sample; the others go on; when
  * every watched cgroup has gone, sampling returns SCOPE_EGONE.
  * scope_collector_rescan() adds descendants (within depth) created since,
- * never twice; a path that was removed and re-created is not added again
+ * and (with per_device) series for block devices first used since, never
+ * twice; a path that was removed and re-created is not added again
  * by the same collector (its series have ended). Start fails with
  * SCOPE_ELIMIT when file descriptors run out (raise RLIMIT_NOFILE or narrow
  * opts->groups).

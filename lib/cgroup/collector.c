@@ -183,6 +183,41 @@ static int has_key(const char *buf, size_t n, const char *key)
     return scope__kv_u64(buf, n, key, &v) == 0;
 }
 
+/* Registers per-device I/O series for devices that appeared in the
+ * cgroup's I/O file since the last call; returns how many were added. */
+static int add_devices(scope_collector *c, struct cgc *cc, struct cg *g)
+{
+    int fd = g->io_v2 ? g->fd[F_IO_STAT] : g->fd[F_IO_BYTES];
+    if (fd < 0 || g->gone)
+        return 0;
+    ssize_t n = pread0(fd, cc->buf, cc->bufcap);
+    if (n <= 0)
+        return 0;
+    long maj[MAX_DEV], min[MAX_DEV];
+    size_t nd = scope__cg_list_devices(cc->buf, (size_t)n, maj, min, MAX_DEV);
+    int added = 0;
+    for (size_t i = 0; i < nd && g->ndev < MAX_DEV; i++) {
+        size_t d = 0;
+        while (d < g->ndev && !(g->dev_maj[d] == maj[i] && g->dev_min[d] == min[i]))
+            d++;
+        if (d < g->ndev)
+            continue;
+        char dev[48];
+        snprintf(dev, sizeof dev, "%ld:%ld", maj[i], min[i]);
+        for (int k = 0; k < 4; k++) {
+            int s = add_slot(c, cc, g, M_FS_RB + k, "device", dev);
+            if (s < 0)
+                return s;
+            g->dev_slot[d][k] = s;
+        }
+        g->dev_maj[d] = maj[i];
+        g->dev_min[d] = min[i];
+        g->ndev++;
+        added++;
+    }
+    return added;
+}
+
 /* Opens the files of one cgroup and registers its series. Returns 0,
  * SCOPE_EGONE when the cgroup has no directory in the primary hierarchy,
  * or an error. */
@@ -321,24 +356,9 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
             SLOT(M_FS_WB, NULL, NULL);
             SLOT(M_FS_RIO, NULL, NULL);
             SLOT(M_FS_WIO, NULL, NULL);
-            if (cc->opts.per_device) {
-                int fd = g->io_v2 ? g->fd[F_IO_STAT] : g->fd[F_IO_BYTES];
-                ssize_t n = pread0(fd, b, cap);
-                if (n > 0)
-                    g->ndev = scope__cg_list_devices(b, (size_t)n, g->dev_maj, g->dev_min, MAX_DEV);
-                for (size_t d = 0; d < g->ndev; d++) {
-                    char dev[48];
-                    snprintf(dev, sizeof dev, "%ld:%ld", g->dev_maj[d], g->dev_min[d]);
-                    for (int k = 0; k < 4; k++) {
-                        int s = add_slot(c, cc, g, M_FS_RB + k, "device", dev);
-                        if (s < 0) {
-                            rc = s;
-                            goto fail;
-                        }
-                        g->dev_slot[d][k] = s;
-                    }
-                }
-            }
+            if (cc->opts.per_device && (rc = add_devices(c, cc, g)) < 0)
+                goto fail;
+            rc = 0;
         }
     }
     if (groups & SCOPE_CGROUP_PIDS && ctl_version(cc, "pids")) {
@@ -497,9 +517,18 @@ static int cgc_start(scope_collector *c)
 static int cgc_rescan(scope_collector *c)
 {
     struct cgc *cc = c->impl;
+    int added = 0;
+    if (cc->opts.per_device)
+        for (size_t i = 0; i < cc->ncg; i++) {
+            int rc = add_devices(c, cc, cc->cgs[i]);
+            if (rc < 0)
+                return rc;
+            added += rc;
+        }
     if (cc->opts.depth <= 0)
-        return 0;
-    return scan_root(c, cc);
+        return added;
+    int rc = scan_root(c, cc);
+    return rc < 0 ? rc : added + rc;
 }
 
 static void end_cg(scope_collector *c, struct cg *g, int64_t wall_ns)
