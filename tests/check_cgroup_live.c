@@ -673,7 +673,7 @@ START_TEST(memory_touch_64m)
     cg_make(rel);
     struct child ch = spawn(TOUCH64, rel);
     scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
-    o.groups = SCOPE_CGROUP_MEMORY | SCOPE_CGROUP_PIDS;
+    o.groups = SCOPE_CGROUP_MEMORY | SCOPE_CGROUP_PIDS | SCOPE_CGROUP_NETWORK;
     scope_collector *c;
     ck_assert_int_eq(scope_cgroup_open(&c, NULL, rel, &o), 0);
     ck_assert_int_eq(scope_collector_start(c), 0);
@@ -704,6 +704,36 @@ START_TEST(memory_touch_64m)
     ck_assert_double_ge(ws1 - ws0, 64.0 * 1048576 - slack);
     ck_assert_double_ge(rss1 - rss0, 64.0 * 1048576 - slack);
     ck_assert_double_le(fabs(u1 - k), 4.0 * 1048576);
+    /* network: the child's netns (the host's here), every interface but lo,
+     * bracketed by /proc/<child>/net/dev read before and after a sample */
+    char nd[128], before[8192], after[8192];
+    snprintf(nd, sizeof nd, "/proc/%d/net/dev", (int)ch.pid);
+    ck_assert_int_eq(read_file(nd, before, sizeof before), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    ck_assert_int_eq(read_file(nd, after, sizeof after), 0);
+    int ifaces = 0;
+    for (char *p = before; p && *p; p = strchr(p, '\n') ? strchr(p, '\n') + 1 : NULL) {
+        char ifn[64];
+        unsigned long long rb0, tb0 = 0, x;
+        if (sscanf(p, " %63[^:]: %llu %llu %llu %llu %llu %llu %llu %llu %llu", ifn, &rb0, &x, &x,
+                   &x, &x, &x, &x, &x, &tb0) != 10 || strcmp(ifn, "lo") == 0)
+            continue;
+        char *q = strstr(after, ifn);
+        unsigned long long rb1, tb1 = 0;
+        ck_assert_ptr_nonnull(q);
+        ck_assert_int_eq(sscanf(q + strlen(ifn) + 1, "%llu %llu %llu %llu %llu %llu %llu %llu %llu",
+                                &rb1, &x, &x, &x, &x, &x, &x, &x, &tb1), 9);
+        double gr = last(set, "container_network_receive_bytes_total", rel, "interface", ifn);
+        double gt = last(set, "container_network_transmit_bytes_total", rel, "interface", ifn);
+        ck_assert_msg(gr >= (double)rb0 && gr <= (double)rb1, "%s rx %.0f outside [%llu, %llu]",
+                      ifn, gr, rb0, rb1);
+        ck_assert_msg(gt >= (double)tb0 && gt <= (double)tb1, "%s tx %.0f outside [%llu, %llu]",
+                      ifn, gt, tb0, tb1);
+        ifaces++;
+    }
+    ck_assert(isnan(last(set, "container_network_receive_bytes_total", rel, "interface", "lo")));
+    printf("network: %d interfaces besides lo, bracketed by /proc/%d/net/dev\n", ifaces,
+           (int)ch.pid);
     reap(&ch);
     scope_collector_free(c);
     scope_series_set_free(set);
