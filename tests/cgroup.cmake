@@ -10,3 +10,8 @@ if(TARGET scope-cgtop)
     "$<TARGET_FILE:scope-cgtop> --once --csv -i 0.05 --root ${PROJECT_SOURCE_DIR}/tests/fixtures/cgroup/v1-cgroupfs -d 3 /kubepods | grep -q '^\"/kubepods/burstable/pod80ea171a-411f-48cf-a603-04bd71a03c1e/f44210e4c0ffee00112233445566778899aabbccddeeff001122334455667788\",0.000,0.000,152.000,'")
   set_tests_properties(cgtop_fixture PROPERTIES LABELS "fixture" TIMEOUT 30)
 endif()
+# The sampling path allocates nothing (malloc/calloc/realloc wrapped at link
+# time; the static twin's references are redirected too).
+scope_add_check(check_cgroup_alloc SOURCES check_cgroup_alloc.c LABELS "unit;fixture" INTERNAL TIMEOUT 60)
+target_link_options(check_cgroup_alloc PRIVATE
+  "LINKER:--wrap=malloc" "LINKER:--wrap=calloc" "LINKER:--wrap=realloc")
