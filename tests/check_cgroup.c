@@ -401,6 +401,65 @@ START_TEST(live_discovery)
 }
 END_TEST
 
+/* pid:<n> on a v1 or hybrid host: each hierarchy uses the process's own
+ * path in it (here the memory hierarchy may place us elsewhere than cpuacct). */
+START_TEST(live_pid_paths_per_hierarchy)
+{
+    scope_cgroup_mounts *m;
+    const char *mdir;
+    int v;
+    if (scope_cgroup_mounts_new(&m, NULL) || scope_cgroup_mounts_find(m, "memory", &mdir, &v) ||
+        v != 1) {
+        printf("live_pid_paths_per_hierarchy: skipped, no v1 memory hierarchy\n");
+        scope_cgroup_mounts_free(m);
+        return;
+    }
+    /* our memory cgroup, read independently from /proc/self/cgroup */
+    FILE *f = fopen("/proc/self/cgroup", "r");
+    ck_assert_ptr_nonnull(f);
+    char line[4096], mpath[4096] = "";
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = '\0';
+        char *c1 = strchr(line, ':'), *c2 = c1 ? strchr(c1 + 1, ':') : NULL;
+        if (c2 && (size_t)(c2 - c1 - 1) == 6 && strncmp(c1 + 1, "memory", 6) == 0)
+            snprintf(mpath, sizeof mpath, "%s", c2 + 1);
+    }
+    fclose(f);
+    ck_assert(mpath[0]);
+    char spec[32], file[8400], buf[64];
+    snprintf(spec, sizeof spec, "pid:%d", (int)getpid());
+    snprintf(file, sizeof file, "%s%s/memory.usage_in_bytes", mdir,
+             strcmp(mpath, "/") ? mpath : "");
+    scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
+    o.groups = SCOPE_CGROUP_MEMORY;
+    scope_collector *c;
+    ck_assert_int_eq(scope_cgroup_open(&c, m, spec, &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    scope_series_set *set;
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    FILE *u = fopen(file, "r");
+    ck_assert_msg(u != NULL, "cannot open %s", file);
+    ck_assert_ptr_nonnull(fgets(buf, sizeof buf, u));
+    fclose(u);
+    double want = strtod(buf, NULL);
+    ck_assert_uint_eq(scope_series_set_count(set) > 0, 1);
+    scope_series *s = NULL;
+    for (size_t i = 0; i < scope_series_set_count(set); i++)
+        if (strcmp(scope_series_name(scope_series_set_at(set, i)),
+                   "container_memory_usage_bytes") == 0)
+            s = scope_series_set_at(set, i);
+    ck_assert_ptr_nonnull(s);
+    double got = scope_series_values(s)[0];
+    printf("live_pid_paths_per_hierarchy: memory %s: collector %.0f, file %.0f\n", mpath, got,
+           want);
+    ck_assert_double_le(fabs(got - want), 8.0 * 1048576);
+    scope_series_set_free(set);
+    scope_collector_free(c);
+    scope_cgroup_mounts_free(m);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("cgroup");
@@ -415,6 +474,7 @@ int main(void)
     tcase_add_test(t, fixture_v1_cgroupfs);
     tcase_add_test(t, bad_input);
     tcase_add_test(t, live_discovery);
+    tcase_add_test(t, live_pid_paths_per_hierarchy);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

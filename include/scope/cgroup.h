@@ -206,7 +206,11 @@ SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size);
  * @out: receives the collector; the caller owns it (scope_collector_free).
  * @mounts: the mount table to use, or NULL to read the live one. The
  *        collector copies what it needs; @mounts may be freed afterwards.
- * @cgroup: anything scope_cgroup_resolve() accepts; resolved here.
+ * @cgroup: anything scope_cgroup_resolve() accepts; resolved here. For
+ *        "pid:<n>", each hierarchy uses the process's own path in it (on v1
+ *        and hybrid hosts a process may sit at different paths in different
+ *        hierarchies); the cgroup label is the primary hierarchy's path.
+ *        Other forms use the same relative path in every hierarchy.
  * @opts: options or NULL.
  *
  * scope_collector_start() opens every file once (about 4 to 14 descriptors

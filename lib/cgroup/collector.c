@@ -50,8 +50,13 @@ struct cg {
     int gone;
 };
 
+/* Controllers whose hierarchy may place the watched process elsewhere. */
+static const char *const hctl[] = {"cpuacct", "cpu", "memory", "blkio", "io", "pids", ""};
+#define NHCTL (sizeof hctl / sizeof *hctl)
+
 struct cgc {
     scope_cgroup_opts opts;
+    char *base[NHCTL];           /* pid:<n> targets: the path in each hierarchy, or NULL */
     scope_cgroup_mounts *mounts; /* private copy */
     char *path;                  /* resolved root of the watch */
     int metric[M_COUNT];
@@ -99,9 +104,37 @@ static void free_cg(struct cg *g)
 /* Opens <dir of controller>/<path>/<file>. Returns the fd, -1 when the
  * file is not there (or the controller is not mounted), or a negative
  * SCOPE code below -1 for a hard error (fd limit). */
+/* The path of watched cgroup @path in the hierarchy of @ctl: the same
+ * relative path, except for pid:<n> targets whose process sits elsewhere in
+ * that hierarchy (v1 and hybrid hosts). */
+static const char *hier_path(const struct cgc *cc, const char *ctl, const char *path, char *buf,
+                             size_t cap)
+{
+    const char *c = ctl ? ctl : "";
+    for (size_t i = 0; i < NHCTL; i++) {
+        if (!cc->base[i] || strcmp(hctl[i], c) != 0)
+            continue;
+        size_t rl = strlen(cc->path);
+        const char *rest = strcmp(cc->path, "/") == 0 ? path : path + rl;
+        if (strcmp(cc->path, "/") != 0 &&
+            (strncmp(path, cc->path, rl) != 0 || (path[rl] != '/' && path[rl] != '\0')))
+            return path;
+        if (strcmp(rest, "/") == 0)
+            rest = "";
+        if ((size_t)snprintf(buf, cap, "%s%s", strcmp(cc->base[i], "/") ? cc->base[i] : "",
+                             rest) >= cap)
+            return path;
+        if (!buf[0])
+            snprintf(buf, cap, "/");
+        return buf;
+    }
+    return path;
+}
+
 static int open_file(struct cgc *cc, const char *ctl, const char *path, const char *file)
 {
-    char dir[4096], full[4400];
+    char dir[4096], full[4400], hp[4096];
+    path = hier_path(cc, ctl, path, hp, sizeof hp);
     if (scope__cg_dir(dir, sizeof dir, cc->mounts, ctl, path))
         return -1;
     snprintf(full, sizeof full, "%s/%s", dir, file);
@@ -748,6 +781,8 @@ static void cgc_destroy(scope_collector *c)
     free(cc->cgs);
     free(cc->buf);
     free(cc->path);
+    for (size_t i = 0; i < NHCTL; i++)
+        free(cc->base[i]);
     scope_cgroup_mounts_free(cc->mounts);
     free(cc);
 }
@@ -821,6 +856,21 @@ SCOPE_API int scope_cgroup_open(scope_collector **out, const scope_cgroup_mounts
     if ((rc = scope_cgroup_resolve(path, sizeof path, cc->mounts, cgroup)))
         goto fail;
     cc->path = scope__strdup(path);
+    if (strncmp(cgroup, "pid:", 4) == 0) {
+        int pid = atoi(cgroup + 4);
+        for (size_t i = 0; i < NHCTL; i++) {
+            char hp[4096];
+            const char *d;
+            if (scope_cgroup_mounts_find(cc->mounts, hctl[i], &d, NULL) ||
+                scope_cgroup_pid_path(hp, sizeof hp, cc->mounts, pid, hctl[i]) ||
+                strcmp(hp, path) == 0)
+                continue;
+            if (!(cc->base[i] = scope__strdup(hp))) {
+                rc = scope__enomem("a cgroup collector");
+                goto fail;
+            }
+        }
+    }
     cc->bufcap = 64 * 1024;
     cc->buf = malloc(cc->bufcap);
     if (!cc->path || !cc->buf) {
@@ -894,6 +944,8 @@ SCOPE_API int scope_cgroup_open(scope_collector **out, const scope_cgroup_mounts
     *out = c;
     return 0;
 fail:
+    for (size_t i = 0; i < NHCTL; i++)
+        free(cc->base[i]);
     scope_cgroup_mounts_free(cc->mounts);
     free(cc->path);
     free(cc->buf);
