@@ -5,6 +5,8 @@
 #include "cgroup/cgroup_int.h"
 
 #include <check.h>
+#include <dirent.h>
+#include <sys/resource.h>
 #include <errno.h>
 #include <math.h>
 #include <stdio.h>
@@ -349,6 +351,46 @@ START_TEST(bad_input)
 }
 END_TEST
 
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    ck_assert_ptr_nonnull(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Too few descriptors: start fails with SCOPE_ELIMIT naming the fix, and
+ * leaves nothing open (this test runs in its own forked process). */
+START_TEST(fd_limit)
+{
+    scope_cgroup_mounts *m;
+    ck_assert_int_eq(scope_cgroup_mounts_new(&m, fixture("k8s-systemd-v2")), 0);
+    scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
+    o.depth = 9;
+    scope_collector *c;
+    ck_assert_int_eq(scope_cgroup_open(&c, m, "/", &o), 0);
+    int before = count_fds();
+    struct rlimit rl;
+    ck_assert_int_eq(getrlimit(RLIMIT_NOFILE, &rl), 0);
+    rl.rlim_cur = (rlim_t)before + 8; /* the tree needs far more */
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    ck_assert_int_eq(scope_collector_start(c), SCOPE_ELIMIT);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "RLIMIT_NOFILE"));
+    ck_assert_int_eq(count_fds(), before);
+    rl.rlim_cur = rl.rlim_max;
+    ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    ck_assert_int_gt(count_fds(), before + 8);
+    ck_assert_int_eq(scope_collector_stop(c), 0);
+    ck_assert_int_eq(count_fds(), before);
+    scope_collector_free(c);
+    scope_cgroup_mounts_free(m);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- live */
 
 START_TEST(live_discovery)
@@ -473,6 +515,7 @@ int main(void)
     tcase_add_test(t, fixture_v2_systemd);
     tcase_add_test(t, fixture_v1_cgroupfs);
     tcase_add_test(t, bad_input);
+    tcase_add_test(t, fd_limit);
     tcase_add_test(t, live_discovery);
     tcase_add_test(t, live_pid_paths_per_hierarchy);
     suite_add_tcase(s, t);

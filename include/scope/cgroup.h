@@ -81,9 +81,9 @@ typedef struct scope_cgroup_mounts scope_cgroup_mounts;
  * @root: NULL or "/" for the live system; otherwise a directory standing in
  *        for "/" (a fixture tree): mountinfo, /proc/<pid>/cgroup and every
  *        mount point are looked up under it. Copied.
+ * Lines that cannot be parsed (torn or foreign) are skipped.
  * Returns: 0; SCOPE_ENOENT when mountinfo cannot be read or lists no cgroup
- * mount (the message says which); SCOPE_EPARSE for a malformed cgroup line;
- * SCOPE_EINVAL (NULL out); SCOPE_ENOMEM.
+ * mount (the message says which); SCOPE_EINVAL (NULL out); SCOPE_ENOMEM.
  * Thread-safety: any thread; the table is immutable and shareable.
  * Since: 0.1
  */
