@@ -14,5 +14,6 @@
 #include "proc.h"
 #include "recorder.h"
 #include "export.h"
+#include "prom.h"
 
 #endif /* SCOPE_SCOPE_H */
