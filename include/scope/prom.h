@@ -127,8 +127,9 @@ typedef struct scope_prom_query_opts {
                                  (as Grafana does, so caching frontends hit);
                                  the result reports the window used */
     int32_t hist_policy;    /**< enum scope_prom_hist_policy */
-    int32_t max_points;     /**< points per series per request, 2..11001;
-                                 default 11001 (Prometheus' limit) */
+    int32_t max_points;     /**< points per series per request, 2..1000000;
+                                 default 11001 (Prometheus' limit; other backends,
+                                 e.g. VictoriaMetrics, allow more) */
     int32_t max_concurrency;/**< overrides the client's setting when > 0 */
     int64_t server_timeout_ms; /**< sent as the "timeout" parameter when > 0 */
 } scope_prom_query_opts;

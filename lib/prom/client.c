@@ -580,8 +580,8 @@ static int64_t backoff_ns(scope_prom *p, struct xfer *x)
 static const char *hint_for(long http, const char *etype, const char *err)
 {
     if (err && strstr(err, "11,000 points"))
-        return "libscope splits ranges by itself: keep max_points at or below 11001, or "
-               "raise the step";
+        return "libscope splits ranges by itself: keep max_points at or below 11001 for "
+               "Prometheus (the default), or raise the step";
     if (etype && !strcmp(etype, "bad_data"))
         return "check the PromQL syntax and the start/end/step/time parameters";
     if (etype && !strcmp(etype, "execution"))
@@ -823,10 +823,22 @@ static int run_xfers(scope_prom *p, struct xfer *xs, size_t n, int conc)
         }
         if (rc || done == n)
             break;
+        /* free slots and requests ready to go: launch them now */
+        int launchable = 0;
+        int64_t t = scope__mono_ns();
+        wait_ns = -1;
+        for (size_t i = 0; i < n; i++) {
+            if (xs[i].state != 0)
+                continue;
+            if (xs[i].not_before <= t)
+                launchable = running < (size_t)conc;
+            else if (wait_ns < 0 || xs[i].not_before - t < wait_ns)
+                wait_ns = xs[i].not_before - t;
+        }
+        if (launchable)
+            continue;
         int timeout_ms = 1000;
-        if (running == 0 && wait_ns >= 0)
-            timeout_ms = (int)(wait_ns / 1000000) + 1;
-        else if (wait_ns >= 0 && wait_ns / 1000000 < timeout_ms)
+        if (wait_ns >= 0 && wait_ns / 1000000 < timeout_ms)
             timeout_ms = (int)(wait_ns / 1000000) + 1;
         curl_multi_poll(m, NULL, 0, timeout_ms, NULL);
     }
@@ -868,10 +880,11 @@ static int query_common_checks(scope_prom_result **out, scope_prom *p, const cha
                             o->hist_policy);
     if (o->max_points == 0)
         o->max_points = 11001;
-    if (o->max_points < 2 || o->max_points > 11001)
+    if (o->max_points < 2 || o->max_points > 1000000)
         return scope__error(SCOPE_EINVAL, 0,
-                            "scope_prom_query_opts.max_points %d is out of range: use 2..11001 "
-                            "(Prometheus refuses more than 11,001 points per series)",
+                            "scope_prom_query_opts.max_points %d is out of range: use 2..1000000 "
+                            "(Prometheus refuses more than 11,001 points per series; other "
+                            "backends have other limits)",
                             o->max_points);
     if (o->max_concurrency < 0 || o->server_timeout_ms < 0 || o->align < 0 || o->align > 1)
         return scope__error(SCOPE_EINVAL, 0,
