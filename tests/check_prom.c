@@ -464,6 +464,240 @@ START_TEST(test_client_options_and_secrets)
 }
 END_TEST
 
+
+/* --- a canned HTTP server on loopback, for retries and odd replies ------- */
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+struct fake {
+    int lfd, port;
+    const char *const *replies; /* full HTTP responses, in order; last repeats */
+    size_t nreplies;
+    int served;
+    char last_req[8192];
+    pthread_t th;
+    volatile int stop;
+};
+
+static void *fake_main(void *arg)
+{
+    struct fake *f = arg;
+    while (!f->stop) {
+        int c = accept(f->lfd, NULL, NULL);
+        if (c < 0)
+            break;
+        if (f->stop) {
+            close(c);
+            break;
+        }
+        size_t got = 0;
+        char *req = f->last_req;
+        memset(req, 0, sizeof f->last_req);
+        for (;;) {
+            ssize_t r = read(c, req + got, sizeof f->last_req - 1 - got);
+            if (r <= 0)
+                break;
+            got += (size_t)r;
+            char *e = strstr(req, "\r\n\r\n");
+            if (e) {
+                char *cl = strcasestr(req, "Content-Length:");
+                size_t need = cl ? (size_t)atol(cl + 15) : 0;
+                if (got >= (size_t)(e + 4 - req) + need)
+                    break;
+            }
+        }
+        size_t i = (size_t)f->served < f->nreplies ? (size_t)f->served : f->nreplies - 1;
+        const char *rep = f->replies[i];
+        ssize_t w = write(c, rep, strlen(rep));
+        (void)w;
+        __atomic_add_fetch(&f->served, 1, __ATOMIC_SEQ_CST);
+        shutdown(c, SHUT_RDWR);
+        close(c);
+    }
+    return NULL;
+}
+
+static void fake_start(struct fake *f, const char *const *replies, size_t n)
+{
+    memset(f, 0, sizeof *f);
+    f->replies = replies;
+    f->nreplies = n;
+    f->lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t l = sizeof a;
+    ck_assert_int_eq(bind(f->lfd, (struct sockaddr *)&a, sizeof a), 0);
+    ck_assert_int_eq(listen(f->lfd, 8), 0);
+    ck_assert_int_eq(getsockname(f->lfd, (struct sockaddr *)&a, &l), 0);
+    f->port = ntohs(a.sin_port);
+    ck_assert_int_eq(pthread_create(&f->th, NULL, fake_main, f), 0);
+}
+
+static void fake_stop(struct fake *f)
+{
+    f->stop = 1;
+    /* wake accept() */
+    int c = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a;
+    memset(&a, 0, sizeof a);
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons((uint16_t)f->port);
+    if (connect(c, (struct sockaddr *)&a, sizeof a) == 0)
+        close(c);
+    else
+        close(c);
+    pthread_join(f->th, NULL);
+    close(f->lfd);
+}
+
+#define OKBODY "{\"status\":\"success\",\"data\":{\"resultType\":\"vector\",\"result\":[{\"metric\":{\"__name__\":\"up\"},\"value\":[1700000000,\"1\"]}]}}"
+static scope_prom *fake_client(struct fake *f, int retries)
+{
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/prefix", f->port);
+    scope_prom_opts o = SCOPE_PROM_OPTS_INIT;
+    o.url = url;
+    o.max_retries = retries;
+    o.retry_base_ms = 10;
+    o.retry_max_ms = 50;
+    scope_prom *p;
+    ck_assert_int_eq(scope_prom_new(&p, &o), 0);
+    return p;
+}
+
+static char *reply(const char *status, const char *extra, const char *body, long clen)
+{
+    return scope__asprintf("HTTP/1.1 %s\r\nConnection: close\r\n%sContent-Length: %ld\r\n\r\n%s",
+                           status, extra, clen >= 0 ? clen : (long)strlen(body), body);
+}
+
+START_TEST(test_retries_and_odd_replies)
+{
+    char *ok = reply("200 OK", "Content-Type: application/json\r\n", OKBODY, -1);
+    char *r503 = reply("503 Service Unavailable", "Retry-After: 0\r\n", "upstream down", -1);
+    char *r502 = reply("502 Bad Gateway", "Content-Type: text/html\r\n",
+                       "<html><body>bad gateway</body></html>", -1);
+    char *r429 = reply("429 Too Many Requests", "", "slow down", -1);
+    char *tmo = reply("503 Service Unavailable", "Content-Type: application/json\r\n",
+                      "{\"status\":\"error\",\"errorType\":\"timeout\",\"error\":\"query timed "
+                      "out in expression evaluation\"}", -1);
+    char *trunc_len = reply("200 OK", "", OKBODY, (long)strlen(OKBODY) + 40);
+    char *trunc_json = scope__asprintf("HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n%.60s",
+                                       OKBODY);
+    char *r401 = reply("401 Unauthorized", "", "Unauthorized", -1);
+    struct fake f;
+    scope_prom_result *r;
+
+    /* transient failures are retried, then the answer is used */
+    const char *seq1[] = {r503, r502, r429, ok};
+    fake_start(&f, seq1, 4);
+    scope_prom *p = fake_client(&f, 3);
+    ck_assert_int_eq(scope_prom_query(&r, p, "up", 0, NULL), 0);
+    ck_assert_int_eq(f.served, 4);
+    ck_assert_uint_eq(scope_series_set_count(scope_prom_result_series(r)), 1);
+    ck_assert(strstr(f.last_req, "GET /prefix/api/v1/query?query=up "));
+    scope_prom_result_free(r);
+    scope_prom_free(p);
+    fake_stop(&f);
+
+    /* bounded: retries run out, the last error is reported with the body */
+    const char *seq2[] = {r502};
+    fake_start(&f, seq2, 1);
+    p = fake_client(&f, 2);
+    ck_assert_int_eq(scope_prom_query(&r, p, "up", 0, NULL), SCOPE_EHTTP);
+    ck_assert_int_eq(f.served, 3);
+    ck_assert_msg(strstr(scope_error_message(), "HTTP 502") &&
+                      strstr(scope_error_message(), "\"<html><body>bad gateway"),
+                  "%s", scope_error_message());
+    scope_prom_free(p);
+    fake_stop(&f);
+
+    /* the server's query timeout is not retried */
+    const char *seq3[] = {tmo, ok};
+    fake_start(&f, seq3, 2);
+    p = fake_client(&f, 3);
+    ck_assert_int_eq(scope_prom_query(&r, p, "up", 0, NULL), SCOPE_ETIMEDOUT);
+    ck_assert_int_eq(f.served, 1);
+    ck_assert(strstr(scope_error_message(), "HTTP 503, timeout: query timed out"));
+    scope_prom_free(p);
+    fake_stop(&f);
+
+    /* truncated bodies never succeed */
+    const char *seq4[] = {trunc_len};
+    fake_start(&f, seq4, 1);
+    p = fake_client(&f, -1);
+    ck_assert_int_ne(scope_prom_query(&r, p, "up", 0, NULL), 0);
+    ck_assert_ptr_null(r);
+    scope_prom_free(p);
+    fake_stop(&f);
+    const char *seq5[] = {trunc_json};
+    fake_start(&f, seq5, 1);
+    p = fake_client(&f, -1);
+    ck_assert_int_eq(scope_prom_query(&r, p, "up", 0, NULL), SCOPE_EPARSE);
+    ck_assert_msg(strstr(scope_error_message(), "truncated"), "%s", scope_error_message());
+    scope_prom_free(p);
+    fake_stop(&f);
+
+    /* headers, auth, POST of long queries; secrets stay out of messages */
+    const char *seq6[] = {r401};
+    fake_start(&f, seq6, 1);
+    char url[64], tokpath[] = "/tmp/scope-prom-tok-XXXXXX";
+    int tfd = mkstemp(tokpath);
+    ck_assert_int_ge(tfd, 0);
+    ck_assert_int_eq(write(tfd, "tok-s3cret\n", 11), 11);
+    close(tfd);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
+    scope_prom_opts o = SCOPE_PROM_OPTS_INIT;
+    o.url = url;
+    o.bearer_token_file = tokpath;
+    o.user_agent = "scope-test/1";
+    o.post_threshold = 100;
+    ck_assert_int_eq(scope_prom_new(&p, &o), 0);
+    ck_assert_int_eq(scope_prom_add_header(p, "X-Scope-OrgID", "tenant-1|tenant-2"), 0);
+    char q[300];
+    memset(q, 'a', 200);
+    strcpy(q + 200, "{x=\"&=?\"}");
+    ck_assert_int_eq(scope_prom_query(&r, p, q, 1700000000123000000LL, NULL), SCOPE_EHTTP);
+    const char *msg = scope_error_message();
+    ck_assert_msg(strstr(msg, "HTTP 401") && strstr(msg, "credentials") &&
+                      !strstr(msg, "tok-s3cret"), "%s", msg);
+    ck_assert(strstr(f.last_req, "POST /api/v1/query HTTP/1.1"));
+    ck_assert(strstr(f.last_req, "Authorization: Bearer tok-s3cret\r\n"));
+    ck_assert(strstr(f.last_req, "X-Scope-OrgID: tenant-1|tenant-2\r\n"));
+    ck_assert(strstr(f.last_req, "User-Agent: scope-test/1\r\n"));
+    ck_assert(strstr(f.last_req, "Content-Type: application/x-www-form-urlencoded"));
+    ck_assert_msg(strstr(f.last_req, "%7Bx%3D%22%26%3D%3F%22%7D&time=1700000000.123"), "%s",
+                  f.last_req);
+    ck_assert_int_eq(f.served, 1);
+    scope_prom_free(p);
+    unlink(tokpath);
+    fake_stop(&f);
+
+    /* basic auth */
+    fake_start(&f, seq6, 1);
+    snprintf(url, sizeof url, "http://127.0.0.1:%d", f.port);
+    scope_prom_opts o2 = SCOPE_PROM_OPTS_INIT;
+    o2.url = url;
+    o2.username = "user";
+    o2.password = "pa55word";
+    ck_assert_int_eq(scope_prom_new(&p, &o2), 0);
+    ck_assert_int_eq(scope_prom_labels(&r, p, NULL, 0, 0, 0), SCOPE_EHTTP);
+    ck_assert(!strstr(scope_error_message(), "pa55word"));
+    ck_assert(strstr(f.last_req, "Authorization: Basic dXNlcjpwYTU1d29yZA==\r\n"));
+    scope_prom_free(p);
+    fake_stop(&f);
+
+    free(ok); free(r503); free(r502); free(r429); free(tmo); free(trunc_len);
+    free(trunc_json); free(r401);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("prom");
@@ -479,6 +713,7 @@ int main(void)
     tcase_add_test(tc, test_time_parsing);
     tcase_add_test(tc, test_usage_queries);
     tcase_add_test(tc, test_client_options_and_secrets);
+    tcase_add_test(tc, test_retries_and_odd_replies);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
