@@ -352,6 +352,27 @@ START_TEST(test_values_and_times)
         double ref = strtod(buf, NULL);
         ck_assert_msg(memcmp(&d, &ref, sizeof d) == 0, "%s: %.17g vs %.17g", buf, d, ref);
     }
+    /* random bit patterns over a wide range, printed with 15..19 digits */
+    for (int i = 0; i < 300000; i++) {
+        uint64_t bits = ((uint64_t)rnd() << 40) ^ ((uint64_t)rnd() << 16) ^ rnd();
+        bits &= 0x000fffffffffffffULL;
+        bits |= (uint64_t)(1023 - 100 + rnd() % 200) << 52;
+        double x;
+        memcpy(&x, &bits, sizeof x);
+        int n = snprintf(buf, sizeof buf, "%.*g", 15 + i % 5, x);
+        ck_assert_int_eq(scope__prom_parse_value(buf, (size_t)n, &d), 0);
+        double ref = strtod(buf, NULL);
+        ck_assert_msg(memcmp(&d, &ref, sizeof d) == 0, "%s: %.17g vs %.17g", buf, d, ref);
+    }
+    /* exact midpoints between doubles round to even */
+    const char *mid[] = {"9007199254740993", "9007199254740995", "18014398509481986",
+                         "1.00000000000000011102230246251565404236316680908203125",
+                         "9223372036854775807", "0.30000000000000004", "123456789012345678"};
+    for (size_t i = 0; i < sizeof mid / sizeof mid[0]; i++) {
+        ck_assert_int_eq(scope__prom_parse_value(mid[i], strlen(mid[i]), &d), 0);
+        double ref = strtod(mid[i], NULL);
+        ck_assert_msg(memcmp(&d, &ref, sizeof d) == 0, "%s", mid[i]);
+    }
     ck_assert_int_eq(scope__prom_parse_value("NaN", 3, &d), 0);
     ck_assert(isnan(d));
     ck_assert_int_eq(scope__prom_parse_value("-Inf", 4, &d), 0);

@@ -353,6 +353,7 @@ struct xfer {
     int stream;             /* 1: streaming parser; 0: buffered body */
     const char *fallback;
     int hist_policy;
+    size_t expect_points;
     struct scope__prom_parser ps;
     scope_series_set *set;
     scope__buf body;
@@ -452,6 +453,7 @@ static int xfer_prepare(scope_prom *p, struct xfer *x)
         if (scope_series_set_new(&x->set))
             return SCOPE_ENOMEM;
         scope__prom_parser_init(&x->ps, x->set, x->fallback, x->hist_policy);
+        x->ps.expect_points = x->expect_points;
     }
     if (!x->h) {
         x->h = curl_easy_init();
@@ -962,6 +964,7 @@ SCOPE_API int scope_prom_query_range(scope_prom_result **out, scope_prom *p, con
         x->query = query;
         x->fallback = o.name;
         x->hist_policy = o.hist_policy;
+        x->expect_points = (size_t)((ce - cs) / step_ns + 1);
         rc = xfer_init(p, x, "/api/v1/query_range", &f, 1);
         scope__buf_free(&f);
     }

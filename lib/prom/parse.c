@@ -10,6 +10,7 @@
 #include "prom_internal.h"
 
 #include <ctype.h>
+#include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -191,6 +192,28 @@ int scope__prom_parse_value(const char *s, size_t len, double *out)
         *out = neg ? -d : d;
         return 0;
     }
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64
+    /* 17-19 digit mantissas (Go's shortest form often has 17): m and 10^k
+     * (k <= 27) are exact in x87 extended precision, so one multiply or
+     * divide rounds once to 64 bits. Rounding that to 53 bits gives the
+     * correctly rounded double unless the extended result sits on a
+     * midpoint between two doubles; those rare cases go to strtod. */
+    if (ok && exp10 >= -27 && exp10 <= 27 && m) {
+        static const long double p10l[28] = {
+            1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
+            1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
+            1e20L, 1e21L, 1e22L, 1e23L, 1e24L, 1e25L, 1e26L, 1e27L};
+        long double r = exp10 < 0 ? (long double)m / p10l[-exp10] : (long double)m * p10l[exp10];
+        uint64_t mant;
+        memcpy(&mant, &r, sizeof mant);
+        unsigned low = (unsigned)(mant & 0x7ff);
+        if (low < 0x3fe || low > 0x402) {
+            double d = (double)r;
+            *out = neg ? -d : d;
+            return 0;
+        }
+    }
+#endif
     char tmp[401];
     memcpy(tmp, s, len);
     tmp[len] = '\0';
@@ -288,6 +311,9 @@ static int make_series(struct scope__prom_parser *ps)
                                   SCOPE_GAUGE, NULL);
     if (rc == SCOPE_ENOMEM)
         return fail(ps, rc, "out of memory adding a series");
+    if (rc == 0 && ps->expect_points && scope_series_count(ps->cur) == 0 &&
+        scope_series_reserve(ps->cur, ps->expect_points))
+        return fail(ps, SCOPE_ENOMEM, "out of memory reserving %zu points", ps->expect_points);
     if (rc) {
         char d[200];
         series_desc(ps, d, sizeof d);
@@ -942,26 +968,42 @@ int scope__prom_parser_feed(struct scope__prom_parser *ps, const char *data, siz
     ps->total += len;
     if (ps->nonjson)
         return 0;
+    size_t off = 0;
     if (ps->carry_len) {
-        /* finish the cut token with just enough new bytes: append all, scan */
-        if (scope__grow((void **)&ps->carry, &ps->carry_cap, ps->carry_len + len, 1))
-            return fail(ps, SCOPE_ENOMEM, "out of memory");
-        memcpy(ps->carry + ps->carry_len, data, len);
-        ps->carry_len += len;
-        size_t used = scan(ps, ps->carry, ps->carry_len, 0);
-        if (ps->failed)
-            return ps->err_code;
-        memmove(ps->carry, ps->carry + used, ps->carry_len - used);
-        ps->carry_len -= used;
-    } else {
-        size_t used = scan(ps, data, len, 0);
-        if (ps->failed)
-            return ps->err_code;
-        if (used < len) {
-            if (scope__grow((void **)&ps->carry, &ps->carry_cap, len - used, 1))
+        /* complete the cut token with as few new bytes as possible, then go
+         * on scanning the new piece in place */
+        size_t old = ps->carry_len, k = 0, want = len < 256 ? len : 256;
+        for (;;) {
+            if (scope__grow((void **)&ps->carry, &ps->carry_cap, old + want, 1))
                 return fail(ps, SCOPE_ENOMEM, "out of memory");
-            memcpy(ps->carry, data + used, len - used);
-            ps->carry_len = len - used;
+            memcpy(ps->carry + old + k, data + k, want - k);
+            ps->carry_len = old + want;
+            k = want;
+            size_t used = scan(ps, ps->carry, ps->carry_len, 0);
+            if (ps->failed)
+                return ps->err_code;
+            if (used > old) {
+                off = used - old;
+                ps->carry_len = 0;
+                break;
+            }
+            if (k == len)
+                break; /* all of it went into the carry: still incomplete */
+            if (ps->carry_len > SCOPE__PROM_MAX_TOKEN)
+                return fail(ps, SCOPE_EPARSE, "a JSON token is longer than %u bytes",
+                            SCOPE__PROM_MAX_TOKEN);
+            want = len - k < k ? len : 2 * k;
+        }
+    }
+    if (!ps->carry_len && off < len) {
+        size_t used = scan(ps, data + off, len - off, 0);
+        if (ps->failed)
+            return ps->err_code;
+        if (off + used < len) {
+            if (scope__grow((void **)&ps->carry, &ps->carry_cap, len - off - used, 1))
+                return fail(ps, SCOPE_ENOMEM, "out of memory");
+            memcpy(ps->carry, data + off + used, len - off - used);
+            ps->carry_len = len - off - used;
         }
     }
     if (ps->carry_len > SCOPE__PROM_MAX_TOKEN)

@@ -32,6 +32,7 @@ struct scope__prom_parser {
     scope_series_set *set;   /* not owned */
     const char *fallback;    /* series name without __name__ */
     int hist_policy;
+    size_t expect_points;    /* per series, reserved up front (0: none) */
     /* body head, for messages about non-JSON bodies */
     char head[SCOPE__PROM_HEAD + 1];
     size_t head_len;
