@@ -15,5 +15,6 @@
 #include "target.h"
 #include "recorder.h"
 #include "export.h"
+#include "prom.h"
 
 #endif /* SCOPE_SCOPE_H */
