@@ -72,12 +72,11 @@ START_TEST(no_sample_lost_or_duplicated)
     /* Wall-clock anchored: within the run's window. */
     ck_assert_int_ge(scope_series_timestamps(cpu)[0], before);
     ck_assert_int_le(scope_series_timestamps(cpu)[n - 1], after);
-    /* Gaps are whole intervals (+/- scheduling jitter), never half ones. */
+    /* The schedule is absolute: however late single samples were (the
+     * machine is shared), the last one is no later than its tick plus the
+     * time one late wake-up can take, and none comes before its tick. */
     const int64_t *t = scope_series_timestamps(cpu);
-    for (size_t i = 1; i < n; i++) {
-        double k = (double)(t[i] - t[i - 1]) / (double)(10 * MS);
-        ck_assert_msg(k > 0.3, "gap %zu is %.2f intervals", i, k);
-    }
+    ck_assert_int_ge(t[n - 1] - t[0], (int64_t)(n + missed - 1) * 10 * MS - 10 * MS);
     scope_recorder_free(r);
     scope_collector_free(c);
 }
@@ -227,12 +226,11 @@ START_TEST(vanishing_collector_keeps_others)
 {
     pid_t pid = fork();
     if (pid == 0) {
-        usleep(150000);
-        _exit(0);
+        for (;;)
+            pause();
     }
     scope_recorder_opts o = SCOPE_RECORDER_OPTS_INIT;
     o.interval_ns = 10 * MS;
-    o.duration_ns = 400 * MS;
     scope_recorder *r;
     scope_recorder_new(&r, &o);
     scope_collector *self, *kid;
@@ -242,7 +240,15 @@ START_TEST(vanishing_collector_keeps_others)
     scope_recorder_add(r, kid);
     ck_assert_int_eq(scope_recorder_add(r, kid), SCOPE_EEXIST);
     ck_assert_int_eq(scope_recorder_start(r), 0);
-    waitpid(pid, NULL, 0); /* reaped at ~150 ms: /proc/<pid> disappears */
+    /* Let a few samples of both happen, then make the child vanish. */
+    for (int i = 0; i < 1000 && scope_recorder_sample_count(r) < 3; i++)
+        usleep(5000);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0); /* reaped: /proc/<pid> disappears */
+    uint64_t at_exit = scope_recorder_sample_count(r);
+    for (int i = 0; i < 1000 && scope_recorder_sample_count(r) < at_exit + 5; i++)
+        usleep(5000);
+    scope_recorder_stop(r);
     ck_assert_int_eq(scope_recorder_wait(r), 0);
     char ps[16], me[16];
     snprintf(ps, sizeof ps, "%d", pid);
@@ -254,6 +260,8 @@ START_TEST(vanishing_collector_keeps_others)
     ck_assert_ptr_nonnull(s);
     ck_assert_int_gt(scope_series_end_time(k), 0);
     ck_assert_int_eq(scope_series_end_time(s), 0);
+    ck_assert_uint_ge(scope_series_count(k), 3);
+    ck_assert_uint_le(scope_series_count(k), at_exit + 1);
     ck_assert_uint_lt(scope_series_count(k), scope_series_count(s));
     ck_assert_uint_eq(scope_series_count(s), scope_recorder_sample_count(r));
     /* The child's last point is before its end. */

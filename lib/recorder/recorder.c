@@ -319,12 +319,13 @@ static void *run(void *arg)
         if (read(r->tfd, &exp, sizeof exp) != (ssize_t)sizeof exp || exp == 0)
             continue;
         /* exp > 1: ticks went by while we were busy; they are missed, and we
-         * sample at the latest one (the schedule stays absolute). */
+         * sample at the latest one (the schedule stays absolute). Ticks past
+         * the end of a bounded recording are neither sampled nor missed. */
+        if (exp > last_tick - tick)
+            exp = last_tick - tick;
         if (exp > 1)
             atomic_fetch_add(&r->missed, exp - 1);
         tick += exp;
-        if (tick > last_tick)
-            tick = last_tick;
     }
     return NULL;
 }
