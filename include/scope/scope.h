@@ -12,6 +12,7 @@
 #include "series.h"
 #include "collector.h"
 #include "proc.h"
+#include "pmu.h"
 #include "recorder.h"
 #include "export.h"
 

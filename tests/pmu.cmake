@@ -1,0 +1,4 @@
+# PMU area: parsing against sysfs fixture trees (internal helpers) and live
+# software-event counting on this machine.
+scope_add_check(check_pmu SOURCES check_pmu.c LABELS unit fixture INTERNAL TIMEOUT 60)
+set_property(TEST check_pmu APPEND PROPERTY ENVIRONMENT "LIBPFM_ENCODE_INACTIVE=1")
