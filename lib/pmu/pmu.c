@@ -9,7 +9,7 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <math.h>
-#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -237,11 +237,6 @@ static void free_runtime(scope_pmu *p)
             close(p->targets[i].cgfd);
             p->targets[i].cgfd = -1;
         }
-    free(p->pfds);
-    p->pfds = NULL;
-    free(p->pset);
-    p->pset = NULL;
-    p->npfds = 0;
     p->started = 0;
 }
 
@@ -764,27 +759,6 @@ static int plan_target(scope_pmu *p, size_t ti, size_t *first_new_set)
     }
 }
 
-static int alloc_poll(scope_pmu *p)
-{
-    free(p->pfds);
-    free(p->pset);
-    p->npfds = 0;
-    p->pfds = calloc(p->nsets ? p->nsets : 1, sizeof *p->pfds);
-    p->pset = calloc(p->nsets ? p->nsets : 1, sizeof *p->pset);
-    if (!p->pfds || !p->pset)
-        return scope__enomem("poll descriptors");
-    for (size_t i = 0; i < p->nsets; i++) {
-        int kind = p->rows[p->sets[i].row].target;
-        if (kind != SCOPE_PMU_THREAD && kind != SCOPE_PMU_PROCESS)
-            continue;
-        p->pfds[p->npfds].fd = p->sets[i].fds[0];
-        p->pfds[p->npfds].events = POLLIN;
-        p->pset[p->npfds] = i;
-        p->npfds++;
-    }
-    return 0;
-}
-
 static int alloc_buf(scope_pmu *p)
 {
     size_t max = 0;
@@ -841,7 +815,7 @@ SCOPE_API int scope_pmu_start(scope_pmu *p)
     for (size_t i = 0; i < p->nsets; i++)
         if ((rc = open_set(p, i, i == 0)))
             goto fail;
-    if ((rc = alloc_buf(p)) || (rc = alloc_poll(p)))
+    if ((rc = alloc_buf(p)))
         goto fail;
     for (size_t i = 0; i < p->nsets; i++)
         if ((rc = enable_set(p, &p->sets[i])))
@@ -884,8 +858,6 @@ SCOPE_API int scope_pmu_rescan(scope_pmu *p)
         }
         added += (int)(p->nsets - first);
     }
-    if (alloc_poll(p))
-        return SCOPE_ENOMEM;
     return added;
 }
 
@@ -946,11 +918,6 @@ SCOPE_API int scope_pmu_read(scope_pmu *p)
     for (size_t i = 0; i < p->nsets; i++)
         if (!p->sets[i].dead)
             read_set(p, &p->sets[i]);
-    /* Exited tasks: their perf descriptors report POLLHUP. */
-    if (p->npfds && poll(p->pfds, p->npfds, 0) > 0)
-        for (size_t i = 0; i < p->npfds; i++)
-            if (p->pfds[i].revents & (POLLHUP | POLLERR))
-                p->sets[p->pset[i]].hup = 1;
     size_t nev = p->ev.n;
     for (size_t r = 0; r < p->nrows; r++) {
         struct scope__prow *row = &p->rows[r];
@@ -964,7 +931,7 @@ SCOPE_API int scope_pmu_read(scope_pmu *p)
     for (size_t i = 0; i < p->nsets; i++) {
         struct scope__fdset *s = &p->sets[i];
         struct scope__prow *row = &p->rows[s->row];
-        if (!s->dead && !s->hup)
+        if (!s->dead)
             row->live = 1;
         for (size_t e = 0; e < nev; e++) {
             row->raw[e] += s->raw[e];
@@ -978,6 +945,15 @@ SCOPE_API int scope_pmu_read(scope_pmu *p)
         struct scope__prow *row = &p->rows[r];
         for (size_t e = 0; e < nev; e++)
             row->scaled[e] *= p->ev.ev[e].scale;
+        /* Tasks that exited: perf descriptors of exited tasks still read
+         * their final counts, so ask the kernel whether the task is there
+         * (signal 0 sends nothing). */
+        if (row->live && !row->gone &&
+            ((row->target == SCOPE_PMU_THREAD &&
+              (row->pid ? syscall(SYS_tgkill, row->pid, row->tid, 0)
+                        : kill(row->tid, 0)) < 0 && errno == ESRCH) ||
+             (row->target == SCOPE_PMU_PROCESS && kill(row->pid, 0) < 0 && errno == ESRCH)))
+            row->live = 0;
         if (!row->live)
             row->gone = 1;
         else

@@ -4,7 +4,6 @@
 
 #include "pmu_internal.h"
 
-#include <poll.h>
 
 struct scope__pgroup {
     size_t first, n; /* events [first, first + n) */
@@ -25,7 +24,7 @@ struct scope__fdset {
     int pid, cpu;
     unsigned long flags;
     int inherit;
-    int dead, hup;
+    int dead;
     int *fds;
     uint64_t *ids;
     uint64_t *raw, *en, *run; /* last read, per event */
@@ -54,9 +53,6 @@ struct scope_pmu {
     size_t nrows, rcap;
     struct scope__fdset *sets;
     size_t nsets, scap;
-    struct pollfd *pfds;
-    size_t *pset;
-    size_t npfds;
     uint64_t *buf;
     size_t buflen;
     int started;
