@@ -254,12 +254,17 @@ SCOPE_API int scope_resctrl_opts_init(scope_resctrl_opts *opts, size_t size);
 /**
  * scope_resctrl_open - a collector of resctrl monitoring data per L3 domain.
  *
- * Series (labels group, domain = the L3 cache id of mon_L3_<id>):
+ * Series (labels group = the group name, or "/" for the default group, and
+ * domain = the L3 cache id of mon_L3_<id>):
  *   resctrl_mbm_total_bytes_total  counter, bytes (all DRAM traffic)
  *   resctrl_mbm_local_bytes_total  counter, bytes (local-node DRAM traffic)
  *   resctrl_llc_occupancy_bytes    gauge, bytes
- * only for the features listed in info/L3_MON/mon_features. A reading of
- * "Unavailable", "Unassigned" or "Error" leaves that sample out.
+ * only for the features listed in info/L3_MON/mon_features. The MBM values
+ * are the kernel's byte counts since the group's RMID was allocated (the
+ * kernel extends the hardware counters, so they do not wrap): bandwidth is
+ * their rate. A reading of "Unavailable", "Unassigned" or "Error" leaves
+ * that sample out; when the group is removed by someone else its series end
+ * and sampling returns SCOPE_EGONE.
  *
  * With @opts->group set (and not existing), start creates
  * <root>/mon_groups/<group> (mode 0755), writes each pid given with
