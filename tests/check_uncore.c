@@ -204,6 +204,41 @@ START_TEST(plan_spr)
     ck_assert_uint_eq(scope_uncore_plan_channels(p), 8);
     expect(p, 0, 0, SCOPE_UNCORE_READ, "uncore_imc_0", 0, 60, 0xcf05, 0, 64);
     expect(p, 1, 7, SCOPE_UNCORE_WRITE, "uncore_imc_7", 56, 67, 0xf005, 0, 64);
+    /* imc 0-7, free-running 0-3; uncore_pcu (unparsable format) skipped */
+    ck_assert_uint_eq(scope_uncore_pmu_count(p), 12);
+    scope_uncore_plan_free(p);
+}
+END_TEST
+
+START_TEST(plan_gnr)
+{
+    /* GNR: sch0 event 0x05, sch1 event 0x06, umask 0xcf (read) / 0xf0
+     * (write): 0xcf05, 0xcf06, 0xf005, 0xf006; both sub-channels belong to
+     * one channel and are summed. */
+    scope_uncore_plan *p = plan("gnr", 0);
+    ck_assert_int_eq(scope_uncore_plan_kind(p), SCOPE_UNCORE_INTEL_IMC);
+    ck_assert_uint_eq(scope_uncore_plan_channels(p), 4);
+    ck_assert_uint_eq(scope_uncore_plan_counter_count(p), 16);
+    uint64_t want[4] = {0xcf05, 0xcf06, 0xf005, 0xf006};
+    uint64_t a[16], b[16];
+    for (size_t i = 0; i < 16; i++) {
+        int ch, d;
+        uint64_t cfg;
+        scope_uncore_plan_counter(p, i, NULL, NULL, NULL, NULL, &ch, &d);
+        scope_uncore_plan_encoding(p, i, NULL, &cfg, NULL, NULL, NULL, NULL, NULL);
+        /* counters come per PMU in order read_sch0, read_sch1, write_sch0, write_sch1 */
+        ck_assert_int_eq(ch, (int)(i / 4));
+        ck_assert_uint_eq(cfg, want[i % 4]);
+        ck_assert_int_eq(d, i % 4 < 2 ? SCOPE_UNCORE_READ : SCOPE_UNCORE_WRITE);
+        a[i] = 0;
+        b[i] = 1000 * (i % 4 + 1); /* sch0 1000, sch1 2000 reads; 3000, 4000 writes */
+    }
+    double cr[4], cw[4], sr[1];
+    ck_assert_int_eq(scope_uncore_plan_rates(p, a, b, 48, 1.0, cr, cw, NULL, sr, NULL, NULL), 0);
+    /* channel read = (1000 + 2000) * 64 = 192000 B/s; write (3000 + 4000) * 64 */
+    ck_assert_double_eq_tol(cr[2], 192000.0, 1e-6);
+    ck_assert_double_eq_tol(cw[2], 448000.0, 1e-6);
+    ck_assert_double_eq_tol(sr[0], 4 * 192000.0, 1e-6);
     scope_uncore_plan_free(p);
 }
 END_TEST
@@ -596,6 +631,7 @@ static Suite *suite(void)
     tcase_add_test(t, discovery_skx);
     tcase_add_test(t, plan_icx);
     tcase_add_test(t, plan_spr);
+    tcase_add_test(t, plan_gnr);
     tcase_add_test(t, plan_zen3);
     tcase_add_test(t, plan_zen4);
     tcase_add_test(t, plan_client);

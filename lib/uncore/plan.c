@@ -155,6 +155,12 @@ static long suffix_num(const char *name, const char *prefix)
     return v;
 }
 
+/* The PMUs a bandwidth plan may use: their files must parse. */
+static int is_memory_pmu(const char *n)
+{
+    return !strncmp(n, "uncore_imc", 10) || !strncmp(n, "amd_umc_", 8) || !strcmp(n, "amd_df");
+}
+
 static int load_pmus(scope_uncore_plan *p, char **names, size_t n)
 {
     if (!(p->pmus = calloc(n ? n : 1, sizeof *p->pmus)))
@@ -168,8 +174,10 @@ static int load_pmus(scope_uncore_plan *p, char **names, size_t n)
             continue;
         scope__pmu_info *info;
         int rc = scope__pmu_load(&info, p->pmuroot, names[i]);
-        if (rc)
+        if (rc == SCOPE_ENOMEM || (rc && is_memory_pmu(names[i])))
             return rc;
+        if (rc)
+            continue; /* an unparsable PMU that plays no part in bandwidth */
         struct scope__uncore_pmu *u = &p->pmus[p->npmus++];
         u->info = info;
         if (!(u->fspec = calloc(info->nformats ? info->nformats : 1, sizeof *u->fspec)))
