@@ -94,7 +94,9 @@ typedef struct scope_uncore_plan scope_uncore_plan;
  * @opts: options or NULL.
  *
  * An uncore PMU is any PMU directory with a cpumask file other than the core
- * PMUs (cpu, cpu_core, cpu_atom). The socket of each counter is the CPU's
+ * PMUs (cpu, cpu_core, cpu_atom); one whose files do not parse is skipped
+ * unless it is a memory-controller PMU (uncore_imc*, amd_umc_*, amd_df),
+ * whose errors are returned. The socket of each counter is the CPU's
  * topology/physical_package_id (else the rank of the CPU among all planned
  * CPUs); channels are numbered per socket in PMU order.
  * Returns: 0; SCOPE_ENODEV when no memory-controller PMU exists (the message
