@@ -256,6 +256,29 @@ START_TEST(plan_zen3)
     scope_uncore_plan *p = plan("zen3", 0);
     ck_assert_int_eq(scope_uncore_plan_kind(p), SCOPE_UNCORE_AMD_DF);
     ck_assert_uint_eq(scope_uncore_pmu_count(p), 2); /* amd_df, amd_l3 */
+    /* discovery keeps split bit ranges: amd_df's event format */
+    int seen = 0;
+    for (size_t i = 0; i < scope_uncore_pmu_count(p); i++) {
+        const char *name, *mask, *fn, *spec;
+        uint32_t type;
+        size_t nf, ne;
+        ck_assert_int_eq(scope_uncore_pmu_at(p, i, &name, &type, &mask, &nf, &ne), 0);
+        if (!strcmp(name, "amd_l3")) {
+            ck_assert_str_eq(mask, "0,8,16,24");
+            ck_assert_uint_eq(type, 12);
+        }
+        if (strcmp(name, "amd_df"))
+            continue;
+        ck_assert_uint_eq(ne, 0); /* the kernel exports no DF events */
+        for (size_t j = 0; j < nf; j++) {
+            ck_assert_int_eq(scope_uncore_pmu_format(p, i, j, &fn, &spec), 0);
+            if (!strcmp(fn, "event")) {
+                ck_assert_str_eq(spec, "config:0-7,32-35,59-60");
+                seen = 1;
+            }
+        }
+    }
+    ck_assert(seen);
     ck_assert_uint_eq(scope_uncore_plan_sockets(p), 1);
     ck_assert_uint_eq(scope_uncore_plan_channels(p), 8);
     ck_assert_uint_eq(scope_uncore_plan_counter_count(p), 8);
