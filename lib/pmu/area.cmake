@@ -1,0 +1,12 @@
+# libpfm4 (optional encoder of CPU-specific event names). It ships no .pc.
+find_path(PFM_INCLUDE_DIR perfmon/pfmlib_perf_event.h)
+find_library(PFM_LIBRARY pfm)
+if(PFM_INCLUDE_DIR AND PFM_LIBRARY)
+  message(STATUS "pmu: libpfm4 found (${PFM_LIBRARY}): CPU event names enabled")
+  target_compile_definitions(scope_objects PRIVATE SCOPE_HAVE_LIBPFM)
+  target_include_directories(scope_objects PRIVATE ${PFM_INCLUDE_DIR})
+  scope_area_link(${PFM_LIBRARY})
+  string(APPEND SCOPE_PC_LIBS_PRIVATE " -lpfm")
+else()
+  message(STATUS "pmu: libpfm4 not found: only perf and sysfs event forms")
+endif()
