@@ -14,5 +14,6 @@
 #include "proc.h"
 #include "recorder.h"
 #include "export.h"
+#include "hist.h"
 
 #endif /* SCOPE_SCOPE_H */
