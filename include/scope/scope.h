@@ -15,5 +15,6 @@
 #include "recorder.h"
 #include "export.h"
 #include "hist.h"
+#include "load.h"
 
 #endif /* SCOPE_SCOPE_H */
