@@ -19,6 +19,7 @@
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/timerfd.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -138,7 +139,9 @@ struct worker {
     int64_t start, end, interval;
     int niv, cur_iv;
     int rc;            /* SCOPE_EUSER when a callback stopped the run */
-    int failed;        /* internal error (ENOMEM) */
+    int failed;        /* internal error: ENOMEM or the errno of epoll */
+    int tfd;           /* timerfd, used where epoll_pwait2 is missing (valgrind, seccomp) */
+    int64_t tfd_armed; /* the deadline the timerfd is armed for */
 };
 
 struct scope_load_result {
@@ -1199,6 +1202,23 @@ static void schedule_advance(struct worker *w)
                            (double)w->sched_k * w->gap_ns;
 }
 
+/* Kernels or sandboxes without epoll_pwait2: wait on a timerfd armed at the
+ * absolute deadline instead (same precision, one more syscall per change). */
+static int timer_fallback(struct worker *w)
+{
+    w->tfd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+    if (w->tfd < 0)
+        return -1;
+    struct epoll_event ev = {.events = EPOLLIN, .data.ptr = w};
+    if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->tfd, &ev)) {
+        close(w->tfd);
+        w->tfd = -1;
+        return -1;
+    }
+    w->tfd_armed = -1;
+    return 0;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -1267,15 +1287,35 @@ static void *worker_main(void *arg)
         int64_t wait = deadline - now;
         if (wait < 0)
             wait = 0;
-        struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
-        int n = epoll_pwait2(w->ep, evs, 256, &ts, NULL);
+        int n;
+        if (w->tfd < 0) {
+            struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
+            n = epoll_pwait2(w->ep, evs, 256, &ts, NULL);
+            if (n < 0 && (errno == ENOSYS || errno == EPERM) && timer_fallback(w) == 0)
+                continue;
+        } else {
+            if (deadline != w->tfd_armed) {
+                struct itimerspec its = {.it_value = {.tv_sec = deadline / 1000000000,
+                                                      .tv_nsec = deadline % 1000000000}};
+                timerfd_settime(w->tfd, TFD_TIMER_ABSTIME, &its, NULL);
+                w->tfd_armed = deadline;
+            }
+            n = epoll_wait(w->ep, evs, 256, wait ? -1 : 0);
+        }
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            w->failed = 1;
+            w->failed = errno;
             break;
         }
         for (int i = 0; i < n; i++) {
+            if (evs[i].data.ptr == (void *)w) { /* the fallback timer fired */
+                uint64_t ticks;
+                ssize_t rr = read(w->tfd, &ticks, sizeof ticks);
+                (void)rr;
+                w->tfd_armed = -1;
+                continue;
+            }
             if (!evs[i].data.ptr)
                 continue; /* the stop eventfd */
             on_event(w, evs[i].data.ptr, evs[i].events);
@@ -1580,6 +1620,8 @@ static void worker_free(struct worker *w, size_t ntypes)
     free(w->path_rr);
     if (w->ep >= 0)
         close(w->ep);
+    if (w->tfd >= 0)
+        close(w->tfd);
 }
 
 SCOPE_API void scope_load_stop(scope_load *l)
@@ -1650,7 +1692,7 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
         goto out;
     }
     for (int i = 0; i < nw; i++)
-        ws[i].ep = -1;
+        ws[i].ep = ws[i].tfd = -1;
     for (int i = 0; i < nw && !rc; i++) {
         struct worker *w = &ws[i];
         w->l = l;
@@ -1713,7 +1755,8 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
     if (!rc && started == nw) {
         int failed = 0, user = 0;
         for (int i = 0; i < nw; i++) {
-            failed |= ws[i].failed;
+            if (ws[i].failed)
+                failed = ws[i].failed;
             user |= ws[i].rc == SCOPE_EUSER;
         }
         int64_t dur = end_mono - start;
@@ -1721,8 +1764,10 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
             dur = o->duration_ns;
         if (dur < 0)
             dur = 0;
-        if (failed)
+        if (failed == 1)
             rc = scope__error(SCOPE_ENOMEM, 0, "a load thread ran out of memory");
+        else if (failed)
+            rc = scope__error_sys(SCOPE_EIO, failed, "epoll_wait in a load thread");
         else if (!(rc = build_result(out, l, ws, nw, start_wall, dur)) && user)
             rc = scope__error(SCOPE_EUSER, 0, "a load callback returned non-zero: run stopped");
     }
