@@ -239,6 +239,36 @@ START_TEST(test_decode_handmade)
 }
 END_TEST
 
+/* Interchange: a histogram encoded by hdr-histogram-js (see the fixture's
+ * README) decodes to the same buckets as recording the same values here. */
+START_TEST(test_decode_foreign)
+{
+    const char *dir = getenv("SCOPE_FIXTURES");
+    ck_assert_ptr_nonnull(dir);
+    char path[512];
+    snprintf(path, sizeof path, "%s/hist/hdrjs-50000.b64", dir);
+    FILE *f = fopen(path, "r");
+    ck_assert_ptr_nonnull(f);
+    static char text[65536];
+    size_t n = fread(text, 1, sizeof text - 1, f);
+    fclose(f);
+    scope_hist *d, *mine;
+    ck_assert_int_eq(scope_hist_decode_base64(&d, text, n), 0);
+    ck_assert_int_eq(scope_hist_count(d), 50000);
+    ck_assert_int_eq(scope_hist_percentile(d, 50), 4952063);
+    ck_assert_int_eq(scope_hist_percentile(d, 99), 9904127);
+    ck_assert_int_eq(scope_hist_percentile(d, 99.9), 9994239);
+    ck_assert_int_eq(scope_hist_max(d), 10002431);
+    ck_assert_double_eq_tol(scope_hist_mean(d), 4969244.681, 1e-3);
+    ck_assert_int_eq(scope_hist_new(&mine, NULL), 0);
+    for (int64_t i = 0; i < 50000; i++)
+        scope_hist_record(mine, 1 + (i * 7919) % 10000000);
+    ck_assert(scope_hist_equal(d, mine));
+    scope_hist_free(d);
+    scope_hist_free(mine);
+}
+END_TEST
+
 START_TEST(test_log_roundtrip)
 {
     char *buf = NULL;
@@ -325,6 +355,7 @@ int main(void)
     tcase_add_test(tc, test_merge_exact);
     tcase_add_test(tc, test_encode_roundtrip);
     tcase_add_test(tc, test_decode_handmade);
+    tcase_add_test(tc, test_decode_foreign);
     tcase_add_test(tc, test_log_roundtrip);
     tcase_add_test(tc, test_print_and_opts);
     suite_add_tcase(s, tc);

@@ -579,10 +579,9 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
         return scope__error(SCOPE_EPARSE, 0,
                             "histogram payload length %u exceeds the %zu bytes present", plen,
                             len - V2_HEADER_LEN);
-    if (norm != 0)
-        return scope__error(SCOPE_EPARSE, 0,
-                            "histogram has a normalizing index offset (%d), which libscope "
-                            "does not support (shifted histograms)", (int)norm);
+    /* The normalizing index offset only matters to shifted histograms; like
+     * HdrHistogram_c we ignore it (hdr-histogram-js writes 1 here). */
+    (void)norm;
     scope_hist *h;
     int rc = hist_alloc(&h, lowest, highest, sig);
     if (rc)

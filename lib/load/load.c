@@ -782,6 +782,13 @@ static void roll_intervals(struct worker *w, int k)
     }
 }
 
+/* A callback asked to stop: end this thread and the others. */
+static void user_stop(struct worker *w)
+{
+    w->rc = SCOPE_EUSER;
+    scope_load_stop(w->l);
+}
+
 static void conn_close(struct worker *w, struct conn *c)
 {
     busy_remove(w, c);
@@ -823,7 +830,7 @@ static void request_failed(struct worker *w, struct conn *c, int kind, int errnu
     if (w->l->on_response &&
         w->l->on_response(w->id, c->type, 0, kind, now - c->intended, now - c->sent_at, 0,
                           w->l->user))
-        w->rc = SCOPE_EUSER;
+        user_stop(w);
     conn_close(w, c);
     start_connect(w, c, now);
 }
@@ -911,7 +918,7 @@ static void send_request(struct worker *w, struct conn *c, int64_t intended, int
         scope__buf_free(&rq.body);
         scope__buf_free(&rq.headers);
         if (stop)
-            w->rc = SCOPE_EUSER;
+            user_stop(w);
         if (failed) {
             w->failed = 1;
             return;
@@ -1029,7 +1036,7 @@ static void response_done(struct worker *w, struct conn *c, int64_t now)
     int64_t body = c->body_mode == SCOPE__BODY_CHUNKED ? c->chunk.body : c->body_bytes;
     if (w->l->on_response &&
         w->l->on_response(w->id, c->type, st, 0, lat, svc, body, w->l->user))
-        w->rc = SCOPE_EUSER;
+        user_stop(w);
     busy_remove(w, c);
     if (c->want_close || c->head.close) {
         conn_close(w, c);
