@@ -26,7 +26,7 @@
 
 struct ngx {
     char dir[64];
-    int port;
+    int port, tls_port;
     pid_t pid;
 };
 
@@ -59,7 +59,7 @@ static int can_connect(int port)
     return ok;
 }
 
-static void ngx_start(struct ngx *n)
+static void ngx_start_tls(struct ngx *n, int tls)
 {
     strcpy(n->dir, "/tmp/scope-ngx-XXXXXX");
     ck_assert_ptr_nonnull(mkdtemp(n->dir));
@@ -73,6 +73,21 @@ static void ngx_start(struct ngx *n)
     write_file(p, body, 100);
     snprintf(p, sizeof p, "%s/html/16k.txt", n->dir);
     write_file(p, body, sizeof body);
+    char tls_server[768] = "";
+    n->tls_port = 0;
+    if (tls) {
+        char cmd[512];
+        snprintf(cmd, sizeof cmd,
+                 "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                 "-keyout %s/key.pem -out %s/cert.pem -subj /CN=localhost -days 2 2>/dev/null",
+                 n->dir, n->dir);
+        ck_assert_msg(system(cmd) == 0, "openssl could not make a test certificate");
+        n->tls_port = free_port();
+        snprintf(tls_server, sizeof tls_server,
+                 "  server { listen 127.0.0.1:%d ssl; root %s/html;\n"
+                 "    ssl_certificate %s/cert.pem; ssl_certificate_key %s/key.pem; }\n",
+                 n->tls_port, n->dir, n->dir, n->dir);
+    }
     int len = snprintf(conf, sizeof conf,
         "daemon off; master_process off; worker_processes 1;\n"
         "error_log %s/error.log; pid %s/nginx.pid;\n"
@@ -89,8 +104,9 @@ static void ngx_start(struct ngx *n)
         "    location /reserve { return 200 'reserve'; }\n"
         "    location /fail { return 503; }\n"
         "  }\n"
+        "%s"
         "}\n",
-        n->dir, n->dir, n->dir, n->dir, n->dir, n->port, n->dir);
+        n->dir, n->dir, n->dir, n->dir, n->dir, n->port, n->dir, tls_server);
     snprintf(p, sizeof p, "%s/nginx.conf", n->dir);
     write_file(p, conf, (size_t)len);
     n->pid = fork();
@@ -110,6 +126,8 @@ static void ngx_start(struct ngx *n)
     }
     ck_assert_msg(can_connect(n->port), "nginx did not listen within 3 s");
 }
+
+static void ngx_start(struct ngx *n) { ngx_start_tls(n, 0); }
 
 static void ngx_stop(struct ngx *n)
 {
@@ -413,6 +431,61 @@ START_TEST(test_mix_shares)
 }
 END_TEST
 
+/* https: handshakes, session resumption on reconnects, counts in the log. */
+START_TEST(test_nginx_tls)
+{
+    struct ngx n;
+    ngx_start_tls(&n, 1);
+    for (int i = 0; i < 300 && !can_connect(n.tls_port); i++)
+        usleep(10000);
+    char url[128];
+    snprintf(url, sizeof url, "https://127.0.0.1:%d/16k.txt", n.tls_port);
+    scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
+    o.mode = SCOPE_LOAD_CLOSED;
+    o.connections = 4;
+    o.threads = 2;
+    o.duration_ns = 600000000;
+    o.requests_per_conn = 5;
+    scope_load *l = new_load(url, &o);
+    scope_load_result *r;
+    ck_assert_int_eq(scope_load_run(&r, l), 0);
+    check_invariants(r);
+    scope_load_stats s = SCOPE_LOAD_STATS_INIT;
+    scope_load_result_stats(r, -1, &s);
+    ck_assert_int_gt(s.completed, 20);
+    ck_assert_int_eq(s.errors, 0);
+    ck_assert_int_eq(s.status_2xx, s.completed);
+    ck_assert_int_ge(s.bytes_read, s.completed * 16384);
+    ck_assert_int_ge(s.reconnects, s.completed / 5 - 4);
+    ck_assert_int_le(s.reconnects, s.completed / 5 + 4);
+    int64_t total;
+    scope_load_result_errors(r, SCOPE_LOAD_ERR_CONNECT, NULL, NULL, 0, &total);
+    ck_assert_int_eq(total, 0);
+    scope_load_result_free(r);
+    scope_load_free(l);
+    /* open loop over TLS keeps its rate */
+    o.mode = SCOPE_LOAD_OPEN;
+    o.rate = 500;
+    o.requests_per_conn = 0;
+    o.duration_ns = 1000000000;
+    l = new_load(url, &o);
+    ck_assert_int_eq(scope_load_run(&r, l), 0);
+    scope_load_stats s2 = SCOPE_LOAD_STATS_INIT;
+    scope_load_result_stats(r, -1, &s2);
+    ck_assert_msg(fabs(s2.rate - 500) <= 5, "achieved %f", s2.rate);
+    ck_assert_int_eq(s2.errors, 0);
+    scope_load_result_free(r);
+    scope_load_free(l);
+    ngx_stop(&n);
+    struct logtally t;
+    const char *uris[] = {"/16k.txt"};
+    read_log(&n, &t, uris, 1);
+    ck_assert_int_ge(t.uri[0], s.completed + s2.completed);
+    ck_assert_int_le(t.uri[0], s.sent + s2.sent);
+    ngx_cleanup(&n);
+}
+END_TEST
+
 /* --- the stalling server ----------------------------------------------------- */
 
 struct stall {
@@ -420,6 +493,8 @@ struct stall {
     int64_t t0, period, off, stall, end; /* CLOCK_MONOTONIC ns */
     pthread_t th;
     long served;
+    int nstalls;
+    int64_t stall_from[64], stall_to[64]; /* actual: from the planned start to the resume */
 };
 
 static int64_t mono(void)
@@ -455,6 +530,10 @@ static void *stall_main(void *arg)
             int64_t a = s->t0 + k * s->period + s->off;
             if (now >= a && now < a + s->stall) {
                 sleep_until(a + s->stall); /* frozen: no socket calls at all */
+                if (s->nstalls < 64) {
+                    s->stall_from[s->nstalls] = a;
+                    s->stall_to[s->nstalls++] = mono(); /* late wake-ups lengthen the stall */
+                }
                 continue;
             }
             next_stall = now < a ? a : a + s->period;
@@ -504,6 +583,28 @@ static void *stall_main(void *arg)
     }
     close(ep);
     return NULL;
+}
+
+/* The ideal open-loop model of load.md section 5 for the stalls as they
+ * really happened: a request intended at t inside stall k completes at its
+ * end e_k, so P(L > x) = sum_k max(0, S_k - x) / D. Returns x_q in ms. */
+static double stall_quantile(const struct stall *s, double q, double dur_s)
+{
+    double lo = 0, hi = 1000;
+    for (int it = 0; it < 60; it++) {
+        double x = (lo + hi) / 2, tail = 0;
+        for (int k = 0; k < s->nstalls; k++) {
+            double sk = (double)(s->stall_to[k] - s->stall_from[k]) / 1e6;
+            if (sk > x)
+                tail += sk - x;
+        }
+        tail /= dur_s * 1e3;
+        if (tail > 1 - q)
+            lo = x;
+        else
+            hi = x;
+    }
+    return (lo + hi) / 2;
 }
 
 static void stall_start(struct stall *s)
@@ -557,9 +658,22 @@ START_TEST(test_coordinated_omission)
     scope_load_result_stats(r, -1, &st);
     fprintf(stderr, "CO: rate %.1f p50 %.3f p90 %.2f p99 %.2f max %.2f | unc p97 %.3f max %.2f "
                     "late %lld\n", st.rate, p50, p90, p99, max, up97, umax, (long long)st.late);
-    ck_assert_msg(fabs(p90 - 50) <= 5, "corrected p90 %.2f ms, analytic 50", p90);
-    ck_assert_msg(fabs(p99 - 95) <= 5, "corrected p99 %.2f ms, analytic 95", p99);
-    ck_assert_msg(max >= 95 && max <= 110, "corrected max %.2f", max);
+    /* the analytic values: 50 and 95 ms for exact 100 ms stalls; computed
+     * from the stalls as they happened (a loaded machine wakes the server
+     * late, which lengthens them), within 5 % of the stall length */
+    while (s.nstalls && s.stall_from[s.nstalls - 1] >= s.t0 + 3000000000)
+        s.nstalls--; /* the server outlives the run */
+    ck_assert_int_eq(s.nstalls, 6);
+    double e90 = stall_quantile(&s, 0.90, 3.0), e99 = stall_quantile(&s, 0.99, 3.0);
+    double emax = 0;
+    for (int k = 0; k < s.nstalls; k++)
+        emax = fmax(emax, (double)(s.stall_to[k] - s.stall_from[k]) / 1e6);
+    fprintf(stderr, "CO: analytic p90 %.2f p99 %.2f max %.2f (nominal 50 / 95 / 100)\n", e90, e99,
+            emax);
+    ck_assert_msg(fabs(p90 - e90) <= 5, "corrected p90 %.2f ms, analytic %.2f", p90, e90);
+    ck_assert_msg(fabs(p99 - e99) <= 5, "corrected p99 %.2f ms, analytic %.2f", p99, e99);
+    ck_assert_msg(max >= emax - 5 && max <= emax + 5, "corrected max %.2f, longest stall %.2f",
+                  max, emax);
     ck_assert_msg(p50 < 5, "corrected p50 %.3f", p50);
     /* only the 10 requests in flight per stall (2 % of the samples) look slow */
     ck_assert_msg(up97 < 10, "uncorrected p97 %.3f ms should hide the stalls", up97);
@@ -680,7 +794,6 @@ START_TEST(test_low_rate_and_args)
     pthread_join(s.th, NULL);
     close(s.lfd);
 
-    ck_assert_int_eq(scope_load_new(&l, "https://127.0.0.1/", NULL), SCOPE_ENOTSUP);
     ck_assert_int_eq(scope_load_new(&l, "ftp://x/", NULL), SCOPE_EINVAL);
     ck_assert_int_eq(scope_load_new(&l, "http://127.0.0.1:99999/", NULL), SCOPE_EINVAL);
     o.threads = 5;
@@ -779,6 +892,7 @@ int main(void)
     tcase_add_test(tc, test_nginx_closed_counts);
     tcase_add_test(tc, test_nginx_open_rate);
     tcase_add_test(tc, test_mix_shares);
+    tcase_add_test(tc, test_nginx_tls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

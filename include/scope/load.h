@@ -7,7 +7,7 @@
  * performs the run on its own threads and returns an immutable
  * scope_load_result.
  *
- * Engine: each of the T threads owns C/T connections (spread evenly), one
+ * Engine: HTTP/1.1 over TCP or TLS (OpenSSL). Each of the T threads owns C/T connections (spread evenly), one
  * epoll loop, and waits with epoll_pwait2's nanosecond timeout on
  * CLOCK_MONOTONIC (timer slack 1 ns on those threads), so a request goes out
  * within microseconds of its intended time. There is no process-global state
@@ -70,7 +70,7 @@ enum scope_load_arrival {
 
 /** Error kinds. */
 enum scope_load_error_kind {
-    SCOPE_LOAD_ERR_CONNECT = 1, /**< connect failed (not a request error) */
+    SCOPE_LOAD_ERR_CONNECT = 1, /**< connect or TLS handshake failed (not a request error) */
     SCOPE_LOAD_ERR_READ = 2,    /**< receive failed or the peer closed mid-response */
     SCOPE_LOAD_ERR_WRITE = 3,   /**< send failed */
     SCOPE_LOAD_ERR_TIMEOUT = 4, /**< no complete response within the timeout */
@@ -118,13 +118,15 @@ SCOPE_API int scope_load_opts_init(scope_load_opts *opts, size_t size);
  * scope_load_new - creates a load description for @url.
  *
  * @out: receives the handle; free it with scope_load_free(). Not NULL.
- * @url: "http://HOST[:PORT][/PATH]"; HOST is a name or an IPv4/IPv6 address
- *       (resolved once, here); copied. https is refused with SCOPE_ENOTSUP.
+ * @url: "http://HOST[:PORT][/PATH]" or "https://..."; HOST is a name or an
+ *       IPv4/IPv6 address (resolved once, here); copied. https uses OpenSSL
+ *       with SNI and session resumption on reconnects, and does not verify
+ *       the server's certificate (a load generator, like wrk).
+
  * @opts: settings (copied), or NULL for defaults (open loop needs a rate,
  *       so NULL opts only suit a closed-loop run after scope_load_set_mode).
  * Returns: 0, SCOPE_EINVAL (bad URL or settings; the message names the
- * field), SCOPE_ENOTSUP, SCOPE_ENET (the host does not resolve) or
- * SCOPE_ENOMEM.
+ * field), SCOPE_ENET (the host does not resolve) or SCOPE_ENOMEM.
  * Thread-safety: any thread. Since: 0.1
  */
 SCOPE_API int scope_load_new(scope_load **out, const char *url, const scope_load_opts *opts);

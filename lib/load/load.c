@@ -10,6 +10,8 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -62,6 +64,9 @@ struct scope_load {
     scope_load_response_cb on_response;
     void *user;
     int wake_fd;             /* eventfd, lives as long as the handle */
+    SSL_CTX *ssl_ctx;        /* https: client context (no certificate checks) */
+    BIO_METHOD *bio_meth;    /* socket BIO that sends with MSG_NOSIGNAL */
+    char *sni;               /* host name for SNI */
     atomic_int stop;
     atomic_int running;
 };
@@ -73,7 +78,7 @@ struct scope_load_request {
 
 /* --- per-thread state -------------------------------------------------------- */
 
-enum { C_CONNECTING, C_IDLE, C_BUSY, C_WAIT, C_CLOSED };
+enum { C_CONNECTING, C_IDLE, C_BUSY, C_WAIT, C_CLOSED, C_HANDSHAKE };
 enum { P_HEAD, P_BODY };
 
 struct conn {
@@ -98,6 +103,8 @@ struct conn {
     struct conn *prev, *next;   /* busy list (connecting or in flight), by start */
     struct conn *wprev, *wnext; /* wait list, by deadline */
     scope__buf own;             /* request built by the request callback */
+    SSL *ssl;                   /* https only */
+    SSL_SESSION *sess;          /* resumed on reconnects */
 };
 
 struct errtab {
@@ -176,6 +183,97 @@ static inline uint64_t rng_next(uint64_t *s)
 }
 
 static inline double rng_unit(uint64_t *s) { return (double)(rng_next(s) >> 11) * 0x1.0p-53; }
+
+/* --- TLS: a socket BIO without SIGPIPE, and send/recv over either ------------ */
+
+static int bio_write(BIO *b, const char *data, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n = send((int)(intptr_t)BIO_get_data(b), data, (size_t)len,
+                     MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_write(b);
+    return (int)n;
+}
+
+static int bio_read(BIO *b, char *data, int len)
+{
+    BIO_clear_retry_flags(b);
+    ssize_t n = recv((int)(intptr_t)BIO_get_data(b), data, (size_t)len, MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        BIO_set_retry_read(b);
+    return (int)n;
+}
+
+static long bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)b;
+    (void)num;
+    (void)ptr;
+    return cmd == BIO_CTRL_FLUSH ? 1 : 0;
+}
+
+static int bio_create(BIO *b)
+{
+    BIO_set_init(b, 1);
+    return 1;
+}
+
+/* Maps an OpenSSL failure to the send/recv convention: -1 with errno
+ * (EAGAIN: wait for the socket; EPROTO: TLS failure), 0 for the end. */
+static ssize_t ssl_result(struct conn *c, int r)
+{
+    int e = SSL_get_error(c->ssl, r);
+    if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+        errno = EAGAIN;
+        return -1;
+    }
+    if (e == SSL_ERROR_ZERO_RETURN)
+        return 0;
+    if (e == SSL_ERROR_SYSCALL && errno)
+        return -1;
+    if (e == SSL_ERROR_SYSCALL)
+        return 0;
+    errno = EPROTO;
+    return -1;
+}
+
+static ssize_t io_send(struct conn *c, const char *b, size_t n)
+{
+    if (!c->ssl)
+        return send(c->fd, b, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    ERR_clear_error();
+    int r = SSL_write(c->ssl, b, n > INT32_MAX ? INT32_MAX : (int)n);
+    return r > 0 ? r : ssl_result(c, r);
+}
+
+static ssize_t io_recv(struct conn *c, char *b, size_t n)
+{
+    if (!c->ssl)
+        return recv(c->fd, b, n, MSG_DONTWAIT);
+    ERR_clear_error();
+    int r = SSL_read(c->ssl, b, n > INT32_MAX ? INT32_MAX : (int)n);
+    return r > 0 ? r : ssl_result(c, r);
+}
+
+static int tls_setup(scope_load *l, const char *host)
+{
+    l->ssl_ctx = SSL_CTX_new(TLS_client_method());
+    l->bio_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "scope-socket");
+    l->sni = scope__strdup(host);
+    if (!l->ssl_ctx || !l->bio_meth || !l->sni)
+        return scope__error(SCOPE_ENOMEM, 0, "creating the TLS client context failed");
+    BIO_meth_set_write(l->bio_meth, bio_write);
+    BIO_meth_set_read(l->bio_meth, bio_read);
+    BIO_meth_set_ctrl(l->bio_meth, bio_ctrl);
+    BIO_meth_set_create(l->bio_meth, bio_create);
+    SSL_CTX_set_verify(l->ssl_ctx, SSL_VERIFY_NONE, NULL);
+    SSL_CTX_set_mode(l->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
+                                     SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_options(l->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
+    SSL_CTX_set_session_cache_mode(l->ssl_ctx, SSL_SESS_CACHE_CLIENT);
+    return 0;
+}
 
 SCOPE_API const char *scope_load_error_kind_name(int kind)
 {
@@ -272,16 +370,16 @@ SCOPE_API int scope_load_new(scope_load **out, const char *url, const scope_load
         return rc;
     if ((rc = check_opts(&o)))
         return rc;
-    if (!strncmp(url, "https://", 8))
-        return scope__error(SCOPE_ENOTSUP, 0, "%s: TLS is not supported by this libscope yet; "
-                            "use http:// (or a TLS-terminating sidecar)", url);
-    if (strncmp(url, "http://", 7))
-        return scope__error(SCOPE_EINVAL, 0, "URL \"%s\" must start with http://", url);
-    const char *hp = url + 7, *slash = strchr(hp, '/');
+    int tls = !strncmp(url, "https://", 8);
+    if (!tls && strncmp(url, "http://", 7))
+        return scope__error(SCOPE_EINVAL, 0, "URL \"%s\" must start with http:// or https://",
+                            url);
+    const char *hp = url + (tls ? 8 : 7), *slash = strchr(hp, '/');
     size_t hl = slash ? (size_t)(slash - hp) : strlen(hp);
     if (!hl || hl > 255)
         return scope__error(SCOPE_EINVAL, 0, "URL \"%s\" has no host", url);
-    char hostport[256], host[256], port[16] = "80";
+    char hostport[256], host[256], port[16];
+    snprintf(port, sizeof port, "%s", tls ? "443" : "80");
     memcpy(hostport, hp, hl);
     hostport[hl] = '\0';
     if (hostport[0] == '[') {
@@ -330,6 +428,10 @@ SCOPE_API int scope_load_new(scope_load **out, const char *url, const scope_load
         return no_fd ? scope__error_sys(SCOPE_ELIMIT, e, "eventfd for a load handle")
                      : scope__enomem("a load handle");
     }
+    if (tls && (rc = tls_setup(l, host))) {
+        scope_load_free(l);
+        return rc;
+    }
     *out = l;
     return 0;
 }
@@ -375,6 +477,10 @@ SCOPE_API void scope_load_free(scope_load *l)
     free(l->url_path);
     if (l->wake_fd >= 0)
         close(l->wake_fd);
+    SSL_CTX_free(l->ssl_ctx);
+    if (l->bio_meth)
+        BIO_meth_free(l->bio_meth);
+    free(l->sni);
     free(l);
 }
 
@@ -801,6 +907,10 @@ static void conn_close(struct worker *w, struct conn *c)
                 break;
             }
     }
+    if (c->ssl) {
+        SSL_free(c->ssl);
+        c->ssl = NULL;
+    }
     if (c->fd >= 0)
         close(c->fd);
     c->fd = -1;
@@ -951,7 +1061,7 @@ static void send_request(struct worker *w, struct conn *c, int64_t intended, int
 static void try_write(struct worker *w, struct conn *c, int64_t now)
 {
     while (c->woff < c->wlen) {
-        ssize_t n = send(c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL | MSG_DONTWAIT);
+        ssize_t n = io_send(c, c->wbuf + c->woff, c->wlen - c->woff);
         if (n > 0) {
             c->woff += (size_t)n;
             continue;
@@ -1121,7 +1231,7 @@ static void on_readable(struct worker *w, struct conn *c)
             }
         }
         size_t space = c->rcap - c->rlen;
-        ssize_t n = recv(c->fd, c->rbuf + c->rlen, space, MSG_DONTWAIT);
+        ssize_t n = io_recv(c, c->rbuf + c->rlen, space);
         int64_t now = mono_now();
         if (n < 0) {
             if (errno == EINTR)
@@ -1166,9 +1276,63 @@ static void on_readable(struct worker *w, struct conn *c)
                     return;
             }
         }
-        if ((size_t)n < space)
-            return; /* drained: the next edge tells us about more */
+        if ((size_t)n < space && !c->ssl)
+            return; /* drained: the next edge tells us about more (TLS: read to EAGAIN) */
     }
+}
+
+static void connected(struct worker *w, struct conn *c, int64_t now)
+{
+    busy_remove(w, c);
+    w->connects++;
+    c->connected_once = 1;
+    conn_ready(w, c, now);
+}
+
+static void connect_failed(struct worker *w, struct conn *c, int err, int64_t now)
+{
+    busy_remove(w, c);
+    count_error(w, SCOPE_LOAD_ERR_CONNECT, err);
+    conn_close(w, c);
+    wait_insert(w, c, now + w->l->o.reconnect_delay_ns, 1);
+}
+
+static int tls_start(struct worker *w, struct conn *c, int64_t now)
+{
+    BIO *bio = BIO_new(w->l->bio_meth);
+    c->ssl = bio ? SSL_new(w->l->ssl_ctx) : NULL;
+    if (!c->ssl) {
+        BIO_free(bio);
+        connect_failed(w, c, ENOMEM, now);
+        return -1;
+    }
+    BIO_set_data(bio, (void *)(intptr_t)c->fd);
+    SSL_set_bio(c->ssl, bio, bio);
+    SSL_set_tlsext_host_name(c->ssl, w->l->sni);
+    if (c->sess)
+        SSL_set_session(c->ssl, c->sess);
+    SSL_set_connect_state(c->ssl);
+    c->state = C_HANDSHAKE;
+    busy_push(w, c); /* the handshake has the connect timeout */
+    return 0;
+}
+
+static void tls_handshake(struct worker *w, struct conn *c, int64_t now)
+{
+    ERR_clear_error();
+    int r = SSL_do_handshake(c->ssl);
+    if (r == 1) {
+        SSL_SESSION *s = SSL_get1_session(c->ssl);
+        if (s) {
+            SSL_SESSION_free(c->sess);
+            c->sess = s;
+        }
+        connected(w, c, now);
+        return;
+    }
+    if (ssl_result(c, r) < 0 && errno == EAGAIN)
+        return;
+    connect_failed(w, c, EPROTO, now);
 }
 
 static void on_event(struct worker *w, struct conn *c, uint32_t ev)
@@ -1187,12 +1351,20 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev)
             wait_insert(w, c, now + w->l->o.reconnect_delay_ns, 1);
             return;
         }
-        w->connects++;
-        c->connected_once = 1;
-        conn_ready(w, c, now);
+        if (w->l->ssl_ctx) {
+            if (tls_start(w, c, now))
+                return;
+            tls_handshake(w, c, now);
+            return;
+        }
+        connected(w, c, now);
         return;
     }
-    if (c->state == C_BUSY && (ev & EPOLLOUT) && c->woff < c->wlen)
+    if (c->state == C_HANDSHAKE) {
+        tls_handshake(w, c, mono_now());
+        return;
+    }
+    if (c->state == C_BUSY && c->woff < c->wlen && ((ev & EPOLLOUT) || c->ssl))
         try_write(w, c, mono_now());
     if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
         (c->state == C_BUSY || c->state == C_IDLE))
@@ -1261,7 +1433,7 @@ static void *worker_main(void *arg)
         }
         while (w->busy_head && w->busy_head->start + l->o.timeout_ns <= now) {
             struct conn *c = w->busy_head;
-            if (c->state == C_CONNECTING) {
+            if (c->state == C_CONNECTING || c->state == C_HANDSHAKE) {
                 busy_remove(w, c);
                 count_error(w, SCOPE_LOAD_ERR_CONNECT, ETIMEDOUT);
                 conn_close(w, c);
@@ -1343,6 +1515,10 @@ static void *worker_main(void *arg)
         struct conn *c = &w->conns[i];
         if (c->state == C_BUSY)
             w->ts[c->type].in_flight++;
+        if (c->ssl) {
+            SSL_free(c->ssl);
+            c->ssl = NULL;
+        }
         if (c->fd >= 0)
             close(c->fd);
         c->fd = -1;
@@ -1616,6 +1792,9 @@ static void worker_free(struct worker *w, size_t ntypes)
                 close(w->conns[i].fd);
             free(w->conns[i].rbuf);
             scope__buf_free(&w->conns[i].own);
+            if (w->conns[i].ssl)
+                SSL_free(w->conns[i].ssl);
+            SSL_SESSION_free(w->conns[i].sess);
         }
     free(w->conns);
     free(w->idle);
