@@ -493,6 +493,8 @@ struct stall {
     int64_t t0, period, off, stall, end; /* CLOCK_MONOTONIC ns */
     pthread_t th;
     long served;
+    const char *resp;   /* canned response; NULL = a 2-byte "ok" */
+    int close_after;    /* close the connection after each response */
     int nstalls;
     int64_t stall_from[64], stall_to[64]; /* actual: from the planned start to the resume */
 };
@@ -517,7 +519,8 @@ static void *stall_main(void *arg)
     int ep = epoll_create1(0);
     struct epoll_event ev = {.events = EPOLLIN, .data.fd = s->lfd};
     epoll_ctl(ep, EPOLL_CTL_ADD, s->lfd, &ev);
-    static const char resp[] = "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    const char *resp = s->resp ? s->resp : "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok";
+    size_t resp_len = strlen(resp);
     unsigned state[1024] = {0}; /* per fd: how much of "\r\n\r\n" was seen */
     char buf[65536];
     for (;;) {
@@ -577,8 +580,10 @@ static void *stall_main(void *arg)
                 }
             }
             for (int q = 0; q < reqs; q++)
-                if (write(fd, resp, sizeof resp - 1) > 0)
+                if (write(fd, resp, resp_len) > 0)
                     s->served++;
+            if (reqs && s->close_after)
+                close(fd);
         }
     }
     close(ep);
@@ -808,6 +813,88 @@ START_TEST(test_low_rate_and_args)
 }
 END_TEST
 
+/* Responses the parser must take apart end to end: chunked bodies, bodies
+ * delimited by the close, the server closing after each response, garbage. */
+static atomic_long body_sum;
+static int sum_body(uint32_t thread, int32_t type, int32_t status, int32_t error, int64_t lat,
+                    int64_t svc, int64_t body_len, void *user)
+{
+    (void)thread, (void)type, (void)status, (void)error, (void)lat, (void)svc, (void)user;
+    atomic_fetch_add(&body_sum, body_len);
+    return 0;
+}
+
+static scope_load_result *canned_run(const char *resp, int close_after)
+{
+    struct stall s = {0};
+    s.t0 = mono() + 100000000000;
+    s.period = 1000000000;
+    s.stall = 1;
+    s.end = mono() + 1500000000;
+    s.resp = resp;
+    s.close_after = close_after;
+    stall_start(&s);
+    char url[64];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/", s.port);
+    scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
+    o.mode = SCOPE_LOAD_CLOSED;
+    o.connections = 2;
+    o.duration_ns = 300000000;
+    o.timeout_ns = 200000000;
+    scope_load *l = new_load(url, &o);
+    atomic_store(&body_sum, 0);
+    ck_assert_int_eq(scope_load_set_callbacks(l, NULL, sum_body, NULL), 0);
+    scope_load_result *r;
+    ck_assert_int_eq(scope_load_run(&r, l), 0);
+    scope_load_free(l);
+    pthread_join(s.th, NULL);
+    close(s.lfd);
+    check_invariants(r);
+    return r;
+}
+
+START_TEST(test_response_framing)
+{
+    scope_load_stats st = SCOPE_LOAD_STATS_INIT;
+    scope_load_result *r = canned_run("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+                                      "5\r\nhello\r\n6;x=y\r\n world\r\n0\r\nT: 1\r\n\r\n", 0);
+    scope_load_result_stats(r, -1, &st);
+    ck_assert_int_gt(st.completed, 10);
+    ck_assert_int_eq(st.errors, 0);
+    ck_assert_int_eq(atomic_load(&body_sum), 11 * st.completed);
+    ck_assert_int_eq(st.reconnects, 0);
+    scope_load_result_free(r);
+
+    /* HTTP/1.0: the body ends with the connection */
+    r = canned_run("HTTP/1.0 200 OK\r\n\r\nuntil-close", 1);
+    scope_load_result_stats(r, -1, &st);
+    ck_assert_int_gt(st.completed, 10);
+    ck_assert_int_eq(st.errors, 0);
+    ck_assert_int_eq(atomic_load(&body_sum), 11 * st.completed);
+    ck_assert_int_ge(st.reconnects, st.completed - 2);
+    scope_load_result_free(r);
+
+    /* Connection: close from the server: a reconnect per response */
+    r = canned_run("HTTP/1.1 503 Busy\r\nContent-Length: 0\r\nConnection: close\r\n\r\n", 1);
+    scope_load_result_stats(r, -1, &st);
+    ck_assert_int_gt(st.completed, 10);
+    ck_assert_int_eq(st.status_5xx, st.completed);
+    ck_assert_int_ge(st.reconnects, st.completed - 2);
+    ck_assert_int_eq(st.errors, 0);
+    scope_load_result_free(r);
+
+    /* garbage: parse errors, one per request, never completed */
+    r = canned_run("HTTP/1.1 2x0 Nope\r\n\r\n", 0);
+    scope_load_result_stats(r, -1, &st);
+    int64_t total;
+    ck_assert_int_eq(scope_load_result_errors(r, SCOPE_LOAD_ERR_PARSE, NULL, NULL, 0, &total), 1);
+    ck_assert_int_gt(total, 10);
+    ck_assert_int_eq(st.errors, total);
+    ck_assert_int_eq(st.completed, 0);
+    scope_load_result_free(r);
+}
+END_TEST
+
 START_TEST(test_sweep_parse)
 {
     double *v;
@@ -885,6 +972,7 @@ int main(void)
     TCase *tc = tcase_create("load");
     tcase_set_timeout(tc, 60);
     tcase_add_test(tc, test_sweep_parse);
+    tcase_add_test(tc, test_response_framing);
     tcase_add_test(tc, test_errors_and_timeouts);
     tcase_add_test(tc, test_low_rate_and_args);
     tcase_add_test(tc, test_sweep_runs);

@@ -1276,8 +1276,12 @@ static void on_readable(struct worker *w, struct conn *c)
                     return;
             }
         }
-        if ((size_t)n < space && !c->ssl)
-            return; /* drained: the next edge tells us about more (TLS: read to EAGAIN) */
+        /* Drained: the next edge tells us about more. Not so for TLS (records
+         * are buffered) or a body that ends with the close (the FIN may have
+         * come with this data, and its edge is spent). */
+        if ((size_t)n < space && !c->ssl &&
+            !(c->state == C_BUSY && c->phase == P_BODY && c->body_mode == SCOPE__BODY_EOF))
+            return;
     }
 }
 
