@@ -19,5 +19,7 @@
 #include "recorder.h"
 #include "export.h"
 #include "prom.h"
+#include "hist.h"
+#include "load.h"
 
 #endif /* SCOPE_SCOPE_H */
