@@ -13,6 +13,7 @@
 #include "collector.h"
 #include "proc.h"
 #include "pmu.h"
+#include "topdown.h"
 #include "recorder.h"
 #include "export.h"
 
