@@ -835,6 +835,21 @@ SCOPE_API int scope_pmu_rescan(scope_pmu *p)
         return scope__error(SCOPE_ESTATE, 0, "scope_pmu_rescan: not started");
     if (!p->opts.per_thread)
         return 0;
+    /* threads rename themselves (exec, prctl): refresh the names */
+    for (size_t r = 0; r < p->nrows; r++) {
+        struct scope__prow *row = &p->rows[r];
+        if (row->target != SCOPE_PMU_THREAD || row->gone)
+            continue;
+        char comm[64];
+        read_comm(comm, sizeof comm, row->pid, row->tid);
+        if (comm[0] && strcmp(comm, row->name)) {
+            char *n = scope__strdup(comm);
+            if (n) {
+                free(row->name);
+                row->name = n;
+            }
+        }
+    }
     int added = 0;
     for (size_t i = 0; i < p->ntargets; i++) {
         if (p->targets[i].kind != SCOPE_PMU_PROCESS)
