@@ -608,6 +608,15 @@ START_TEST(errors_explain)
     ck_assert_int_eq(scope_pmu_start(p), SCOPE_EGONE);
     scope_pmu_free(p);
 
+    /* an encoding the kernel does not know (software config 99): explained,
+     * nothing left open */
+    ck_assert_int_eq(scope_pmu_new(&p, "{task-clock,software/config=99/}", NULL), 0);
+    ck_assert_int_eq(scope_pmu_start(p), SCOPE_ENOTSUP);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "perf_event_open(software/config=99/, "
+                                                        "this thread)"));
+    ck_assert_int_eq(scope_pmu_read(p), SCOPE_ESTATE);
+    scope_pmu_free(p);
+
     /* descriptor limit: a child with RLIMIT_NOFILE 16 asks for 2 CPUs x 12
      * events (or 12 on one CPU) */
     int msg[2];

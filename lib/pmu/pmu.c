@@ -812,9 +812,23 @@ SCOPE_API int scope_pmu_start(scope_pmu *p)
                           count_open_fds(), need + count_open_fds() + 64);
         goto fail;
     }
-    for (size_t i = 0; i < p->nsets; i++)
-        if ((rc = open_set(p, i, i == 0)))
+    for (size_t i = 0; i < p->nsets; i++) {
+        rc = open_set(p, i, i == 0);
+        struct scope__fdset *s = &p->sets[i];
+        struct scope__prow *row = &p->rows[s->row];
+        /* a thread that exited between listing and opening: skip it (the
+         * process itself must exist) */
+        if (rc == SCOPE_EGONE && row->pid > 0 && s->pid != row->pid &&
+            (row->target == SCOPE_PMU_PROCESS || row->target == SCOPE_PMU_THREAD)) {
+            close_set(s, p->ev.n);
+            s->dead = 1;
+            if (row->target == SCOPE_PMU_THREAD)
+                row->gone = 1;
+            continue;
+        }
+        if (rc)
             goto fail;
+    }
     if ((rc = alloc_buf(p)))
         goto fail;
     for (size_t i = 0; i < p->nsets; i++)
