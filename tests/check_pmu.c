@@ -363,6 +363,50 @@ START_TEST(libpfm_names)
 }
 END_TEST
 
+/* Random and mutated inputs must never crash the parsers (ASan/UBSan run
+ * this too); a bounded, seeded loop. */
+START_TEST(parsers_survive_garbage)
+{
+    static const char *const seeds[] = {
+        "config:0-7,32-35", "cpu/event=0x3c,umask=0x0,any=1/u", "{task-clock,cs}:u,faults",
+        "r20003c:uk", "uncore_imc_0/cas_count_read/", "skl::UOPS_ISSUED:ANY:u",
+        "amd_df/event=0x11f,umask=0x7fe/"};
+    static const char alphabet[] = "{}/,:=-0123456789abcdefxrukhGHDpconfigeventumask_ \n";
+    unsigned x = 12345;
+    char buf[96];
+    const char *root = fx("amdzen4");
+    for (int iter = 0; iter < 3000; iter++) {
+        const char *seed = seeds[iter % (sizeof seeds / sizeof *seeds)];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n + 1);
+        int muts = 1 + iter % 4;
+        for (int m = 0; m < muts; m++) {
+            x = x * 1103515245u + 12345u;
+            size_t pos = (x >> 8) % (n + 1);
+            x = x * 1103515245u + 12345u;
+            char ch = alphabet[(x >> 8) % (sizeof alphabet - 1)];
+            if ((x >> 20) % 3 == 0 && n + 1 < sizeof buf) { /* insert */
+                memmove(buf + pos + 1, buf + pos, n - pos + 1);
+                buf[pos] = ch;
+                n++;
+            } else if ((x >> 20) % 3 == 1 && n > 0 && pos < n) { /* delete */
+                memmove(buf + pos, buf + pos + 1, n - pos);
+                n--;
+            } else if (pos < n) {
+                buf[pos] = ch;
+            }
+        }
+        struct scope__pmu_format f;
+        (void)scope__pmu_format_parse(buf, &f);
+        struct scope__evlist l;
+        if (scope__evlist_parse(&l, buf, root, SCOPE__EV_NO_LIBPFM) == 0) {
+            ck_assert_uint_gt(l.n, 0);
+            scope__evlist_free(&l);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     /* Must precede libpfm4's one-time initialisation. */
@@ -379,6 +423,7 @@ int main(void)
     tcase_add_test(tc, cpulist);
     tcase_add_test(tc, open_errors_explain);
     tcase_add_test(tc, libpfm_names);
+    tcase_add_test(tc, parsers_survive_garbage);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

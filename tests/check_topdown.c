@@ -598,6 +598,20 @@ START_TEST(csv_lines)
     ck_assert_int_eq(scope__perf_csv_line("\n", &r), 1);
     ck_assert_int_eq(scope__perf_csv_line("garbage", &r), -1);
     ck_assert_int_eq(scope__perf_csv_line("x,y,z", &r), -1);
+    /* mutated lines never crash the parser */
+    const char *seed = "  2.002,12,,cpu/event=0x3c,umask=0x0,any=1/,100,50.00,,";
+    char buf[128];
+    unsigned x = 7;
+    for (int i = 0; i < 3000; i++) {
+        snprintf(buf, sizeof buf, "%s", seed);
+        size_t n = strlen(buf);
+        for (int m = 0; m < 1 + i % 5; m++) {
+            x = x * 1103515245u + 12345u;
+            buf[(x >> 8) % n] = ",.<>0a \n-"[(x >> 16) % 10];
+        }
+        (void)scope__perf_csv_line(buf, &r);
+        ck_assert(strlen(r.event) < sizeof r.event);
+    }
 }
 END_TEST
 
