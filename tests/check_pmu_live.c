@@ -590,6 +590,45 @@ START_TEST(as_collector)
 }
 END_TEST
 
+START_TEST(collector_per_thread)
+{
+    struct child c = spawn(0);
+    scope_pmu_opts o = SCOPE_PMU_OPTS_INIT;
+    o.per_thread = 1;
+    scope_pmu *p;
+    ck_assert_int_eq(scope_pmu_new(&p, "task-clock", &o), 0);
+    ck_assert_int_eq(scope_pmu_add_pid(p, c.pid), 0);
+    scope_collector *col;
+    ck_assert_int_eq(scope_pmu_collector_new(&col, p), 0);
+    scope_series_set *set;
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    ck_assert_int_eq(scope_collector_start(col), 0);
+    child_go_and_wait(&c);
+    ck_assert_int_eq(scope_collector_sample(col, set), 0);
+    int threads = 0;
+    for (size_t i = 0; i < scope_series_set_count(set); i++) {
+        scope_series *x = scope_series_set_at(set, i);
+        if (strcmp(scope_series_name(x), "perf_task_clock_total"))
+            continue;
+        threads++;
+        const char *th = scope_series_label(x, "thread");
+        ck_assert_ptr_nonnull(th);
+        ck_assert_msg(!strcmp(th, "scopewl") || !strncmp(th, "worker_", 7), "thread %s", th);
+        ck_assert_str_eq(scope_series_label(x, "target"), "thread");
+        ck_assert(scope_series_values(x)[0] >= work_cpu * 1e9 * 0.9);
+        ck_assert_int_eq(scope_series_end_time(x), 0);
+    }
+    ck_assert_int_eq(threads, 3);
+    ck_assert_int_eq(scope_collector_rescan(col), 0); /* no new thread */
+    child_kill(&c);
+    ck_assert_int_eq(scope_collector_sample(col, set), SCOPE_EGONE);
+    for (size_t i = 0; i < scope_series_set_count(set); i++)
+        ck_assert_int_ne(scope_series_end_time(scope_series_set_at(set, i)), 0);
+    scope_collector_free(col);
+    scope_series_set_free(set);
+}
+END_TEST
+
 START_TEST(errors_explain)
 {
     /* process gone */
@@ -695,6 +734,7 @@ int main(void)
     tcase_add_test(tc, cgroup_agrees_with_cpu_stat);
     tcase_add_test(tc, cpus_system_wide);
     tcase_add_test(tc, as_collector);
+    tcase_add_test(tc, collector_per_thread);
     tcase_add_test(tc, errors_explain);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
