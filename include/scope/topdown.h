@@ -235,6 +235,23 @@ typedef int (*scope_topdown_interval_cb)(scope_topdown *td, double t_s, void *us
 SCOPE_API int scope_topdown_replay_csv(scope_topdown *td, const char *path,
                                        scope_topdown_interval_cb cb, void *user_data);
 
+/**
+ * scope_topdown_collector_new - a collector (recorder.h samples it) that
+ * reads @p and appends, per row of @p and per node, the fraction of the
+ * interval since the previous sample:
+ *   topdown_fraction   gauge, labels node, level, parent (level 2),
+ *                      core (hybrids), recipe, target and pid / tid /
+ *                      thread / comm / cgroup / cpus as scope_pmu's collector
+ * A row whose interval saw no slots (nothing ran) gets no point.
+ * @td: the recipe; @p: made by scope_topdown_pmu_new(td, ...), targets added,
+ * not started. Takes ownership of both (freed with the collector).
+ * Returns: 0; SCOPE_EINVAL (NULL, @p started or not made for @td: then both
+ * stay the caller's); SCOPE_ENOMEM.
+ * Thread-safety: any thread; then collector.h's rules. Since: 0.1
+ */
+SCOPE_API int scope_topdown_collector_new(scope_collector **out, scope_topdown *td,
+                                          scope_pmu *p);
+
 SCOPE_END_DECLS
 
 #endif /* SCOPE_TOPDOWN_H */

@@ -622,6 +622,14 @@ int scope__topdown_find(const scope_topdown *td, const char *name)
     return find_event(td, name);
 }
 
+void scope__topdown_add_index(scope_topdown *td, size_t i, double count)
+{
+    if (i < td->nev) {
+        td->count[i] += count;
+        td->seen[i] = 1;
+    }
+}
+
 void scope__topdown_set_counts(scope_topdown *td, const double *counts,
                                const unsigned char *seen)
 {

@@ -22,4 +22,7 @@ int scope__topdown_find(const scope_topdown *td, const char *name);
 void scope__topdown_set_counts(scope_topdown *td, const double *counts,
                                const unsigned char *seen);
 
+/* Adds @count to active event @i (no name lookup). */
+void scope__topdown_add_index(scope_topdown *td, size_t i, double count);
+
 #endif
