@@ -31,14 +31,18 @@ static double now_s(clockid_t c)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static volatile unsigned long spin_sink;
+
 static void spin_cpu(double seconds)
 {
     double end = now_s(CLOCK_THREAD_CPUTIME_ID) + seconds;
     double wall_end = now_s(CLOCK_MONOTONIC) + 20 * seconds + 2; /* bounded on a loaded box */
-    volatile unsigned long x = 0;
-    while (now_s(CLOCK_THREAD_CPUTIME_ID) < end && now_s(CLOCK_MONOTONIC) < wall_end)
+    unsigned long x = 0;
+    while (now_s(CLOCK_THREAD_CPUTIME_ID) < end && now_s(CLOCK_MONOTONIC) < wall_end) {
         for (int i = 0; i < 10000; i++)
-            x += (unsigned long)i;
+            x += (unsigned long)i * x + 1;
+        spin_sink = x;
+    }
 }
 
 static int have_core_pmu(void)
