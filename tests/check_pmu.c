@@ -304,6 +304,66 @@ START_TEST(layout_packing_and_split)
 }
 END_TEST
 
+START_TEST(hybrid_and_pmu_boundaries)
+{
+    scope_pmu_opts o = SCOPE_PMU_OPTS_INIT;
+    char root[1024];
+    snprintf(root, sizeof root, "%s", fx("alderlake"));
+    o.sysfs_root = root;
+    scope_pmu *p;
+    /* generic events count on both core types (extended type in config
+     * 63:32: cpu_core is type 4, cpu_atom type 10 in the fixture); the
+     * ungrouped run lists cpu_core first, and the packing starts a new
+     * group where the PMU changes */
+    ck_assert_int_eq(scope_pmu_new(&p, "cycles,instructions:u,task-clock", &o), 0);
+    ck_assert_uint_eq(scope_pmu_event_count(p), 5);
+    static const struct {
+        const char *name;
+        uint64_t config;
+        int group;
+    } want[] = {{"cpu_core/cycles/", 0x400000000ULL, 0},
+                {"cpu_core/instructions/u", 0x400000001ULL, 0},
+                {"task-clock", PERF_COUNT_SW_TASK_CLOCK, 0},
+                {"cpu_atom/cycles/", 0xa00000000ULL, 1},
+                {"cpu_atom/instructions/u", 0xa00000001ULL, 1}};
+    for (size_t i = 0; i < 5; i++) {
+        uint64_t cfg;
+        ck_assert_str_eq(scope_pmu_event_name(p, i), want[i].name);
+        ck_assert_int_eq(scope_pmu_event_attr(p, i, NULL, &cfg, NULL, NULL), 0);
+        ck_assert_uint_eq(cfg, want[i].config);
+        ck_assert_int_eq(scope_pmu_event_group(p, i), want[i].group);
+    }
+    ck_assert_uint_eq(scope_pmu_group_count(p), 2);
+    ck_assert(p->ev.ev[4].attr.exclude_kernel && !p->ev.ev[3].attr.exclude_kernel);
+    scope_pmu_free(p);
+    /* a group becomes one group per core type */
+    ck_assert_int_eq(scope_pmu_new(&p, "{cycles,branch-misses}:u,cpu_atom/topdown-fe-bound/", &o),
+                     0);
+    ck_assert_uint_eq(scope_pmu_event_count(p), 5);
+    ck_assert_uint_eq(scope_pmu_group_count(p), 3);
+    ck_assert_int_eq(scope_pmu_event_group(p, 1), 0);
+    ck_assert_str_eq(scope_pmu_event_name(p, 2), "cpu_atom/cycles/");
+    ck_assert(p->ev.ev[2].attr.exclude_kernel); /* the group's :u */
+    ck_assert_int_eq(scope_pmu_event_group(p, 2), 1);
+    ck_assert_int_eq(scope_pmu_event_group(p, 3), 1);
+    ck_assert_int_eq(scope_pmu_event_group(p, 4), 2);
+    scope_pmu_free(p);
+    /* different uncore PMUs never share a packed group */
+    snprintf(root, sizeof root, "%s", fx("skylakex"));
+    ck_assert_int_eq(scope_pmu_new(&p, "uncore_imc_0/cas_count_read/,uncore_imc_0/cas_count_write/,"
+                                       "uncore_imc_1/cas_count_read/", &o), 0);
+    ck_assert_uint_eq(scope_pmu_group_count(p), 2);
+    ck_assert_int_eq(scope_pmu_event_group(p, 1), 0);
+    ck_assert_int_eq(scope_pmu_event_group(p, 2), 1);
+    scope_pmu_free(p);
+    /* not hybrid: unchanged */
+    snprintf(root, sizeof root, "%s", fx("skylake"));
+    ck_assert_int_eq(scope_pmu_new(&p, "cycles", &o), 0);
+    ck_assert_uint_eq(scope_pmu_event_count(p), 1);
+    scope_pmu_free(p);
+}
+END_TEST
+
 START_TEST(cpulist)
 {
     int *v;
@@ -420,6 +480,7 @@ int main(void)
     tcase_add_test(tc, spec_errors);
     tcase_add_test(tc, lists_and_groups);
     tcase_add_test(tc, layout_packing_and_split);
+    tcase_add_test(tc, hybrid_and_pmu_boundaries);
     tcase_add_test(tc, cpulist);
     tcase_add_test(tc, open_errors_explain);
     tcase_add_test(tc, libpfm_names);

@@ -180,8 +180,22 @@ SCOPE_API int scope_pmu_new(scope_pmu **out, const char *events, const scope_pmu
     return 0;
 }
 
+/* Which PMU an event lives on, for packing: 0 for software-like events
+ * (they join any group), the extended type of hybrid generic events, the
+ * core PMU (PERF_TYPE_RAW) for other generic ones, else the type. */
+static uint64_t pmu_key(const struct perf_event_attr *a)
+{
+    if (a->type == PERF_TYPE_SOFTWARE || a->type == PERF_TYPE_TRACEPOINT ||
+        a->type == PERF_TYPE_BREAKPOINT)
+        return 0;
+    if (a->type == PERF_TYPE_HARDWARE || a->type == PERF_TYPE_HW_CACHE)
+        return (a->config >> 32) ? (a->config >> 32) : PERF_TYPE_RAW;
+    return a->type;
+}
+
 /* The initial physical groups: explicit groups as written, consecutive
- * ungrouped events packed together, then cut at max_group_events. */
+ * ungrouped events packed together (a new group where the PMU changes: a
+ * group cannot span hardware PMUs), then cut at max_group_events. */
 void scope__pmu_layout(scope_pmu *p)
 {
     p->ngroups = 0;
@@ -192,8 +206,15 @@ void scope__pmu_layout(scope_pmu *p)
             while (j < p->ev.n && p->ev.ev[j].group == p->ev.ev[i].group)
                 j++;
         } else {
-            while (j < p->ev.n && !p->ev.ev[j].explicit_group)
+            uint64_t key = pmu_key(&p->ev.ev[i].attr);
+            while (j < p->ev.n && !p->ev.ev[j].explicit_group) {
+                uint64_t k = pmu_key(&p->ev.ev[j].attr);
+                if (k && key && k != key)
+                    break;
+                if (k)
+                    key = k;
                 j++;
+            }
         }
         size_t max = p->opts.max_group_events > 0 ? (size_t)p->opts.max_group_events : j - i;
         for (size_t k = i; k < j; k += max) {
