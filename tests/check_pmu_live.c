@@ -442,6 +442,68 @@ START_TEST(process_inherit_sum)
 }
 END_TEST
 
+static int late_fd;
+
+static void *late_named(void *arg)
+{
+    (void)arg;
+    prctl(PR_SET_NAME, "late_1", 0, 0, 0);
+    spin_cpu(0.05);
+    if (write(late_fd, "r", 1) != 1)
+        _exit(3);
+    for (;;)
+        pause();
+    return NULL;
+}
+
+START_TEST(per_thread_rescan)
+{
+    int go[2], ready[2];
+    ck_assert_int_eq(pipe(go), 0);
+    ck_assert_int_eq(pipe(ready), 0);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(go[1]);
+        close(ready[0]);
+        late_fd = ready[1];
+        alarm(30);
+        char b;
+        if (read(go[0], &b, 1) != 1)
+            _exit(2);
+        pthread_t t;
+        pthread_create(&t, NULL, late_named, NULL);
+        for (;;)
+            pause();
+    }
+    close(go[0]);
+    close(ready[1]);
+    scope_pmu_opts o = SCOPE_PMU_OPTS_INIT;
+    o.per_thread = 1;
+    scope_pmu *p;
+    ck_assert_int_eq(scope_pmu_new(&p, "task-clock", &o), 0);
+    ck_assert_int_eq(scope_pmu_add_pid(p, pid), 0);
+    ck_assert_int_eq(scope_pmu_start(p), 0);
+    ck_assert_uint_eq(scope_pmu_row_count(p), 1);
+    ck_assert_int_eq(write(go[1], "g", 1), 1);
+    char b;
+    ck_assert_int_eq(read(ready[0], &b, 1), 1); /* the new thread exists and has worked */
+    ck_assert_int_eq(scope_pmu_rescan(p), 1);
+    ck_assert_int_eq(scope_pmu_rescan(p), 0);
+    ck_assert_uint_eq(scope_pmu_row_count(p), 2);
+    const char *name;
+    int tid;
+    ck_assert_int_eq(scope_pmu_row_info(p, 1, NULL, NULL, &tid, &name), 0);
+    ck_assert_str_eq(name, "late_1");
+    ck_assert_int_ne(tid, pid);
+    ck_assert_int_eq(scope_pmu_read(p), 0);
+    kill(pid, SIGKILL);
+    waitpid(pid, NULL, 0);
+    close(go[1]);
+    close(ready[0]);
+    scope_pmu_free(p);
+}
+END_TEST
+
 START_TEST(hardware_needs_core_pmu)
 {
     if (have_core_pmu())
@@ -734,6 +796,7 @@ int main(void)
     tcase_add_test(tc, agrees_with_perf_stat);
     tcase_add_test(tc, per_thread_rows);
     tcase_add_test(tc, process_inherit_sum);
+    tcase_add_test(tc, per_thread_rescan);
     tcase_add_test(tc, hardware_needs_core_pmu);
     tcase_add_test(tc, cgroup_agrees_with_cpu_stat);
     tcase_add_test(tc, cpus_system_wide);

@@ -655,8 +655,8 @@ static int resolve_cgroup(const char *path, char *dst, size_t cap)
 static int has_row_tid(const scope_pmu *p, size_t target, int tid)
 {
     for (size_t i = 0; i < p->nrows; i++)
-        if (p->rows[i].tindex == target && p->rows[i].tid == tid)
-            return 1;
+        if (p->rows[i].tindex == target && p->rows[i].tid == tid && !p->rows[i].gone)
+            return 1; /* a gone row's tid may be reused by a new thread */
     return 0;
 }
 
