@@ -45,34 +45,12 @@ static int grow(struct tdcoll *tc, size_t rows)
 
 static int add_row(scope_collector *c, struct tdcoll *tc, size_t r)
 {
-    const struct scope__prow *row = &tc->pmu->rows[r];
     char pid_s[16], tid_s[16], level_s[4];
     const char *k[12], *v[12];
     size_t n = 0;
     k[n] = "recipe";
     v[n++] = scope_topdown_recipe(tc->td);
-    k[n] = "target";
-    v[n++] = scope_pmu_target_name(row->target);
-    snprintf(pid_s, sizeof pid_s, "%d", row->pid);
-    snprintf(tid_s, sizeof tid_s, "%d", row->tid);
-    if (row->target == SCOPE_PMU_SELF || row->target == SCOPE_PMU_THREAD) {
-        if (row->pid) {
-            k[n] = "pid";
-            v[n++] = pid_s;
-        }
-        k[n] = "tid";
-        v[n++] = tid_s;
-        k[n] = "thread";
-        v[n++] = row->name;
-    } else if (row->target == SCOPE_PMU_PROCESS) {
-        k[n] = "pid";
-        v[n++] = pid_s;
-        k[n] = "comm";
-        v[n++] = row->name;
-    } else {
-        k[n] = row->target == SCOPE_PMU_CGROUP ? "cgroup" : "cpus";
-        v[n++] = row->name;
-    }
+    scope__pmu_row_labels(tc->pmu, r, k, v, &n, pid_s, tid_s);
     size_t base = n;
     for (size_t i = 0; i < tc->nnodes; i++) {
         n = base;
