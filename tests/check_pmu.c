@@ -304,6 +304,66 @@ START_TEST(layout_packing_and_split)
 }
 END_TEST
 
+START_TEST(hybrid_and_pmu_boundaries)
+{
+    scope_pmu_opts o = SCOPE_PMU_OPTS_INIT;
+    char root[1024];
+    snprintf(root, sizeof root, "%s", fx("alderlake"));
+    o.sysfs_root = root;
+    scope_pmu *p;
+    /* generic events count on both core types (extended type in config
+     * 63:32: cpu_core is type 4, cpu_atom type 10 in the fixture); the
+     * ungrouped run lists cpu_core first, and the packing starts a new
+     * group where the PMU changes */
+    ck_assert_int_eq(scope_pmu_new(&p, "cycles,instructions:u,task-clock", &o), 0);
+    ck_assert_uint_eq(scope_pmu_event_count(p), 5);
+    static const struct {
+        const char *name;
+        uint64_t config;
+        int group;
+    } want[] = {{"cpu_core/cycles/", 0x400000000ULL, 0},
+                {"cpu_core/instructions/u", 0x400000001ULL, 0},
+                {"task-clock", PERF_COUNT_SW_TASK_CLOCK, 0},
+                {"cpu_atom/cycles/", 0xa00000000ULL, 1},
+                {"cpu_atom/instructions/u", 0xa00000001ULL, 1}};
+    for (size_t i = 0; i < 5; i++) {
+        uint64_t cfg;
+        ck_assert_str_eq(scope_pmu_event_name(p, i), want[i].name);
+        ck_assert_int_eq(scope_pmu_event_attr(p, i, NULL, &cfg, NULL, NULL), 0);
+        ck_assert_uint_eq(cfg, want[i].config);
+        ck_assert_int_eq(scope_pmu_event_group(p, i), want[i].group);
+    }
+    ck_assert_uint_eq(scope_pmu_group_count(p), 2);
+    ck_assert(p->ev.ev[4].attr.exclude_kernel && !p->ev.ev[3].attr.exclude_kernel);
+    scope_pmu_free(p);
+    /* a group becomes one group per core type */
+    ck_assert_int_eq(scope_pmu_new(&p, "{cycles,branch-misses}:u,cpu_atom/topdown-fe-bound/", &o),
+                     0);
+    ck_assert_uint_eq(scope_pmu_event_count(p), 5);
+    ck_assert_uint_eq(scope_pmu_group_count(p), 3);
+    ck_assert_int_eq(scope_pmu_event_group(p, 1), 0);
+    ck_assert_str_eq(scope_pmu_event_name(p, 2), "cpu_atom/cycles/");
+    ck_assert(p->ev.ev[2].attr.exclude_kernel); /* the group's :u */
+    ck_assert_int_eq(scope_pmu_event_group(p, 2), 1);
+    ck_assert_int_eq(scope_pmu_event_group(p, 3), 1);
+    ck_assert_int_eq(scope_pmu_event_group(p, 4), 2);
+    scope_pmu_free(p);
+    /* different uncore PMUs never share a packed group */
+    snprintf(root, sizeof root, "%s", fx("skylakex"));
+    ck_assert_int_eq(scope_pmu_new(&p, "uncore_imc_0/cas_count_read/,uncore_imc_0/cas_count_write/,"
+                                       "uncore_imc_1/cas_count_read/", &o), 0);
+    ck_assert_uint_eq(scope_pmu_group_count(p), 2);
+    ck_assert_int_eq(scope_pmu_event_group(p, 1), 0);
+    ck_assert_int_eq(scope_pmu_event_group(p, 2), 1);
+    scope_pmu_free(p);
+    /* not hybrid: unchanged */
+    snprintf(root, sizeof root, "%s", fx("skylake"));
+    ck_assert_int_eq(scope_pmu_new(&p, "cycles", &o), 0);
+    ck_assert_uint_eq(scope_pmu_event_count(p), 1);
+    scope_pmu_free(p);
+}
+END_TEST
+
 START_TEST(cpulist)
 {
     int *v;
@@ -363,6 +423,50 @@ START_TEST(libpfm_names)
 }
 END_TEST
 
+/* Random and mutated inputs must never crash the parsers (ASan/UBSan run
+ * this too); a bounded, seeded loop. */
+START_TEST(parsers_survive_garbage)
+{
+    static const char *const seeds[] = {
+        "config:0-7,32-35", "cpu/event=0x3c,umask=0x0,any=1/u", "{task-clock,cs}:u,faults",
+        "r20003c:uk", "uncore_imc_0/cas_count_read/", "skl::UOPS_ISSUED:ANY:u",
+        "amd_df/event=0x11f,umask=0x7fe/"};
+    static const char alphabet[] = "{}/,:=-0123456789abcdefxrukhGHDpconfigeventumask_ \n";
+    unsigned x = 12345;
+    char buf[96];
+    const char *root = fx("amdzen4");
+    for (int iter = 0; iter < 3000; iter++) {
+        const char *seed = seeds[iter % (sizeof seeds / sizeof *seeds)];
+        size_t n = strlen(seed);
+        memcpy(buf, seed, n + 1);
+        int muts = 1 + iter % 4;
+        for (int m = 0; m < muts; m++) {
+            x = x * 1103515245u + 12345u;
+            size_t pos = (x >> 8) % (n + 1);
+            x = x * 1103515245u + 12345u;
+            char ch = alphabet[(x >> 8) % (sizeof alphabet - 1)];
+            if ((x >> 20) % 3 == 0 && n + 1 < sizeof buf) { /* insert */
+                memmove(buf + pos + 1, buf + pos, n - pos + 1);
+                buf[pos] = ch;
+                n++;
+            } else if ((x >> 20) % 3 == 1 && n > 0 && pos < n) { /* delete */
+                memmove(buf + pos, buf + pos + 1, n - pos);
+                n--;
+            } else if (pos < n) {
+                buf[pos] = ch;
+            }
+        }
+        struct scope__pmu_format f;
+        (void)scope__pmu_format_parse(buf, &f);
+        struct scope__evlist l;
+        if (scope__evlist_parse(&l, buf, root, SCOPE__EV_NO_LIBPFM) == 0) {
+            ck_assert_uint_gt(l.n, 0);
+            scope__evlist_free(&l);
+        }
+    }
+}
+END_TEST
+
 int main(void)
 {
     /* Must precede libpfm4's one-time initialisation. */
@@ -376,9 +480,11 @@ int main(void)
     tcase_add_test(tc, spec_errors);
     tcase_add_test(tc, lists_and_groups);
     tcase_add_test(tc, layout_packing_and_split);
+    tcase_add_test(tc, hybrid_and_pmu_boundaries);
     tcase_add_test(tc, cpulist);
     tcase_add_test(tc, open_errors_explain);
     tcase_add_test(tc, libpfm_names);
+    tcase_add_test(tc, parsers_survive_garbage);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -227,7 +227,8 @@ SCOPE_API size_t scope_pmu_row_count(const scope_pmu *p);
  * @target: out, a scope_pmu_target; @pid, @tid: out (0 when not
  * applicable); @name: out, the thread name (per-thread rows and tids), the
  * process name, the cgroup path or the CPU list; owned by @p, valid until the
- * next start or free. Each out pointer may be NULL.
+ * next start, rescan (which refreshes thread names) or free. Each out pointer
+ * may be NULL.
  * Returns: 0, SCOPE_EGONE when the row's target has exited (values are its
  * last ones), SCOPE_EINVAL (out of range). Since: 0.1
  */

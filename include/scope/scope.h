@@ -16,6 +16,7 @@
 #include "cgroup.h"
 #include "pmu.h"
 #include "uncore.h"
+#include "topdown.h"
 #include "recorder.h"
 #include "export.h"
 #include "prom.h"

@@ -380,6 +380,129 @@ static int add_event(struct scope__evlist *out, const char *p, size_t n, const c
     return 0;
 }
 
+static int read_type(const char *root, const char *pmu, uint32_t *type)
+{
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s/type", root, pmu);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return -1;
+    unsigned t;
+    int ok = fscanf(f, "%u", &t) == 1;
+    fclose(f);
+    *type = t;
+    return ok ? 0 : -1;
+}
+
+static int expandable(const struct scope__evspec *e)
+{
+    return (e->attr.type == PERF_TYPE_HARDWARE || e->attr.type == PERF_TYPE_HW_CACHE) &&
+           !(e->attr.config >> 32);
+}
+
+/* A copy of @src for hybrid PMU @pmu (type @type): perf's extended type in
+ * config bits 63:32, named "pmu/name/mods". */
+static int hybrid_copy(struct scope__evspec *dst, const struct scope__evspec *src,
+                       const char *pmu, uint32_t type)
+{
+    *dst = *src;
+    dst->attr.config |= (uint64_t)type << 32;
+    const char *colon = strrchr(src->name, ':');
+    int has_mods = colon && !strchr(src->name, '/');
+    dst->name = has_mods ? scope__asprintf("%s/%.*s/%s", pmu, (int)(colon - src->name), src->name,
+                                           colon + 1)
+                         : scope__asprintf("%s/%s/", pmu, src->name);
+    dst->pmu = scope__strdup(pmu);
+    dst->unit = scope__strdup(src->unit);
+    if (!dst->name || !dst->pmu || !dst->unit) {
+        free(dst->name);
+        free(dst->pmu);
+        free(dst->unit);
+        memset(dst, 0, sizeof *dst);
+        return scope__enomem("an event list");
+    }
+    return 0;
+}
+
+/* On hybrid machines (cpu_core and cpu_atom) a generic hardware or cache
+ * event is counted on both core types, as perf does: each becomes a
+ * cpu_core and a cpu_atom event. A group becomes two groups (a group
+ * cannot span PMUs); a run of ungrouped events lists its cpu_core events
+ * first, then its cpu_atom ones. */
+static int expand_hybrid(struct scope__evlist *l, const char *root)
+{
+    uint32_t tcore, tatom;
+    if (read_type(root, "cpu_core", &tcore) || read_type(root, "cpu_atom", &tatom))
+        return 0;
+    size_t extra = 0;
+    for (size_t i = 0; i < l->n; i++)
+        extra += expandable(&l->ev[i]) ? 1 : 0;
+    if (!extra)
+        return 0;
+    struct scope__evspec *nv = calloc(l->n + extra, sizeof *nv);
+    if (!nv)
+        return scope__enomem("an event list");
+    unsigned char *exp = calloc(l->n, 1);
+    if (!exp) {
+        free(nv);
+        return scope__enomem("an event list");
+    }
+    for (size_t k = 0; k < l->n; k++)
+        exp[k] = (unsigned char)expandable(&l->ev[k]);
+    size_t n = 0;
+    int group = 0, rc = 0;
+    size_t i = 0;
+    while (i < l->n && !rc) {
+        size_t j = i + 1;
+        int expl = l->ev[i].explicit_group;
+        while (j < l->n && (expl ? l->ev[j].group == l->ev[i].group : !l->ev[j].explicit_group))
+            j++;
+        int has_atom = 0;
+        /* the cpu_core part, with the events that are not generic */
+        for (size_t k = i; k < j && !rc; k++) {
+            if (exp[k]) {
+                has_atom = 1;
+                if ((rc = hybrid_copy(&nv[n], &l->ev[k], "cpu_core", tcore)))
+                    break;
+            } else {
+                nv[n] = l->ev[k];
+                memset(&l->ev[k], 0, sizeof l->ev[k]);
+            }
+            nv[n].group = expl ? group : group++;
+            n++;
+        }
+        if (expl)
+            group++;
+        /* then the cpu_atom copies */
+        for (size_t k = i; k < j && has_atom && !rc; k++) {
+            if (!exp[k])
+                continue;
+            if ((rc = hybrid_copy(&nv[n], &l->ev[k], "cpu_atom", tatom)))
+                break;
+            nv[n].group = expl ? group : group++;
+            n++;
+        }
+        if (expl && has_atom)
+            group++;
+        i = j;
+    }
+    free(exp);
+    if (rc) {
+        for (size_t k = 0; k < n; k++)
+            scope__evspec_free(&nv[k]);
+        free(nv);
+        return rc;
+    }
+    for (size_t k = 0; k < l->n; k++)
+        scope__evspec_free(&l->ev[k]); /* copied originals; moved ones are zero */
+    free(l->ev);
+    l->ev = nv;
+    l->n = n;
+    l->cap = l->n;
+    l->ngroups = group;
+    return 0;
+}
+
 int scope__evlist_parse(struct scope__evlist *out, const char *spec, const char *root,
                         int flags)
 {
@@ -453,6 +576,8 @@ int scope__evlist_parse(struct scope__evlist *out, const char *spec, const char 
         rc = scope__error(SCOPE_EINVAL, 0, "the event list '%s' names no event", spec);
         goto fail;
     }
+    if ((rc = expand_hybrid(out, scope__pmu_sysfs_root(root))))
+        goto fail;
     return 0;
 fail:
     scope__evlist_free(out);

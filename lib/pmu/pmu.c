@@ -180,8 +180,22 @@ SCOPE_API int scope_pmu_new(scope_pmu **out, const char *events, const scope_pmu
     return 0;
 }
 
+/* Which PMU an event lives on, for packing: 0 for software-like events
+ * (they join any group), the extended type of hybrid generic events, the
+ * core PMU (PERF_TYPE_RAW) for other generic ones, else the type. */
+static uint64_t pmu_key(const struct perf_event_attr *a)
+{
+    if (a->type == PERF_TYPE_SOFTWARE || a->type == PERF_TYPE_TRACEPOINT ||
+        a->type == PERF_TYPE_BREAKPOINT)
+        return 0;
+    if (a->type == PERF_TYPE_HARDWARE || a->type == PERF_TYPE_HW_CACHE)
+        return (a->config >> 32) ? (a->config >> 32) : PERF_TYPE_RAW;
+    return a->type;
+}
+
 /* The initial physical groups: explicit groups as written, consecutive
- * ungrouped events packed together, then cut at max_group_events. */
+ * ungrouped events packed together (a new group where the PMU changes: a
+ * group cannot span hardware PMUs), then cut at max_group_events. */
 void scope__pmu_layout(scope_pmu *p)
 {
     p->ngroups = 0;
@@ -192,8 +206,15 @@ void scope__pmu_layout(scope_pmu *p)
             while (j < p->ev.n && p->ev.ev[j].group == p->ev.ev[i].group)
                 j++;
         } else {
-            while (j < p->ev.n && !p->ev.ev[j].explicit_group)
+            uint64_t key = pmu_key(&p->ev.ev[i].attr);
+            while (j < p->ev.n && !p->ev.ev[j].explicit_group) {
+                uint64_t k = pmu_key(&p->ev.ev[j].attr);
+                if (k && key && k != key)
+                    break;
+                if (k)
+                    key = k;
                 j++;
+            }
         }
         size_t max = p->opts.max_group_events > 0 ? (size_t)p->opts.max_group_events : j - i;
         for (size_t k = i; k < j; k += max) {
@@ -634,8 +655,8 @@ static int resolve_cgroup(const char *path, char *dst, size_t cap)
 static int has_row_tid(const scope_pmu *p, size_t target, int tid)
 {
     for (size_t i = 0; i < p->nrows; i++)
-        if (p->rows[i].tindex == target && p->rows[i].tid == tid)
-            return 1;
+        if (p->rows[i].tindex == target && p->rows[i].tid == tid && !p->rows[i].gone)
+            return 1; /* a gone row's tid may be reused by a new thread */
     return 0;
 }
 
@@ -812,9 +833,23 @@ SCOPE_API int scope_pmu_start(scope_pmu *p)
                           count_open_fds(), need + count_open_fds() + 64);
         goto fail;
     }
-    for (size_t i = 0; i < p->nsets; i++)
-        if ((rc = open_set(p, i, i == 0)))
+    for (size_t i = 0; i < p->nsets; i++) {
+        rc = open_set(p, i, i == 0);
+        struct scope__fdset *s = &p->sets[i];
+        struct scope__prow *row = &p->rows[s->row];
+        /* a thread that exited between listing and opening: skip it (the
+         * process itself must exist) */
+        if (rc == SCOPE_EGONE && row->pid > 0 && s->pid != row->pid &&
+            (row->target == SCOPE_PMU_PROCESS || row->target == SCOPE_PMU_THREAD)) {
+            close_set(s, p->ev.n);
+            s->dead = 1;
+            if (row->target == SCOPE_PMU_THREAD)
+                row->gone = 1;
+            continue;
+        }
+        if (rc)
             goto fail;
+    }
     if ((rc = alloc_buf(p)))
         goto fail;
     for (size_t i = 0; i < p->nsets; i++)
@@ -835,6 +870,21 @@ SCOPE_API int scope_pmu_rescan(scope_pmu *p)
         return scope__error(SCOPE_ESTATE, 0, "scope_pmu_rescan: not started");
     if (!p->opts.per_thread)
         return 0;
+    /* threads rename themselves (exec, prctl): refresh the names */
+    for (size_t r = 0; r < p->nrows; r++) {
+        struct scope__prow *row = &p->rows[r];
+        if (row->target != SCOPE_PMU_THREAD || row->gone)
+            continue;
+        char comm[64];
+        read_comm(comm, sizeof comm, row->pid, row->tid);
+        if (comm[0] && strcmp(comm, row->name)) {
+            char *n = scope__strdup(comm);
+            if (n) {
+                free(row->name);
+                row->name = n;
+            }
+        }
+    }
     int added = 0;
     for (size_t i = 0; i < p->ntargets; i++) {
         if (p->targets[i].kind != SCOPE_PMU_PROCESS)

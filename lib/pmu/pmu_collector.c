@@ -13,17 +13,15 @@ struct pcoll {
     unsigned char *ended;
 };
 
-static int add_row_slots(scope_collector *c, struct pcoll *pc, size_t r)
+void scope__pmu_row_labels(const scope_pmu *p, size_t r, const char **keys, const char **vals,
+                           size_t *n, char *pid_s, char *tid_s)
 {
-    scope_pmu *p = pc->pmu;
     const struct scope__prow *row = &p->rows[r];
-    char pid_s[16], tid_s[16];
-    const char *keys[6], *vals[6];
-    size_t nl = 0;
+    size_t nl = *n;
     keys[nl] = "target";
     vals[nl++] = scope_pmu_target_name(row->target);
-    snprintf(pid_s, sizeof pid_s, "%d", row->pid);
-    snprintf(tid_s, sizeof tid_s, "%d", row->tid);
+    snprintf(pid_s, 16, "%d", row->pid);
+    snprintf(tid_s, 16, "%d", row->tid);
     switch (row->target) {
     case SCOPE_PMU_SELF:
     case SCOPE_PMU_THREAD:
@@ -51,6 +49,16 @@ static int add_row_slots(scope_collector *c, struct pcoll *pc, size_t r)
         vals[nl++] = row->name;
         break;
     }
+    *n = nl;
+}
+
+static int add_row_slots(scope_collector *c, struct pcoll *pc, size_t r)
+{
+    scope_pmu *p = pc->pmu;
+    char pid_s[16], tid_s[16];
+    const char *keys[6], *vals[6];
+    size_t nl = 0;
+    scope__pmu_row_labels(p, r, keys, vals, &nl, pid_s, tid_s);
     keys[nl] = "event";
     size_t ev_label = nl++;
     for (size_t e = 0; e < p->ev.n; e++) {

@@ -60,6 +60,11 @@ struct scope_pmu {
 };
 
 void scope__pmu_layout(scope_pmu *p);
+/* The identifying labels of row @r (target, then pid / tid / thread, comm,
+ * cgroup or cpus) appended to @keys/@vals at *n (room for 5 more); @pid_s
+ * and @tid_s are caller buffers of 16 bytes the values may point into. */
+void scope__pmu_row_labels(const scope_pmu *p, size_t r, const char **keys, const char **vals,
+                           size_t *n, char *pid_s, char *tid_s);
 int scope__cpulist_parse(const char *s, int **out, size_t *n);
 /* Builds the explaining error for a failed perf_event_open (errno @err).
  * @where names the target ("pid 12 (thread 13)"); @cpu_wide: a CPU-wide or
