@@ -151,6 +151,10 @@ START_TEST(container_and_pod_names)
     ck_assert_str_eq(b, "80ea171a-411f-48cf-a603-04bd71a03c1e");
     ck_assert_int_eq(scope_cgroup_pod_uid(b, sizeof b, "/kubepods/besteffort"), SCOPE_ENOENT);
     ck_assert_int_eq(scope_cgroup_pod_uid(b, sizeof b, "/podnotauid"), SCOPE_ENOENT);
+    ck_assert_str_eq(scope_cgroup_group_name(SCOPE_CGROUP_PSI), "psi");
+    ck_assert_str_eq(scope_cgroup_group_name(SCOPE_CGROUP_CPU | SCOPE_CGROUP_IO), "unknown");
+    ck_assert_str_eq(scope_cgroup_mode_name(SCOPE_CGROUP_MODE_HYBRID), "hybrid");
+    ck_assert_str_eq(scope_cgroup_mode_name(42), "unknown");
 }
 END_TEST
 

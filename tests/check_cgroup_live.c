@@ -821,6 +821,49 @@ START_TEST(removal_ends_one_series_only)
 }
 END_TEST
 
+/* A container's cgroup exists before its first process: network series
+ * appear on the rescan after a process joined. */
+START_TEST(network_after_first_process)
+{
+    if (!can_run("network_after_first_process"))
+        return;
+    char rel[128];
+    snprintf(rel, sizeof rel, "/%s_net", prefix);
+    cg_make(rel);
+    scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
+    o.groups = SCOPE_CGROUP_NETWORK | SCOPE_CGROUP_PIDS;
+    scope_collector *c;
+    ck_assert_int_eq(scope_cgroup_open(&c, NULL, rel, &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    scope_series_set *set;
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    ck_assert_int_eq(scope_collector_rescan(c), 0); /* still nobody in it */
+    size_t n0 = scope_series_set_count(set);
+    struct child ch = spawn(SPIN, rel); /* moved in, not started */
+    /* interfaces of the host netns other than lo, read independently */
+    char nd[128], text[8192];
+    snprintf(nd, sizeof nd, "/proc/%d/net/dev", (int)ch.pid);
+    ck_assert_int_eq(read_file(nd, text, sizeof text), 0);
+    int want = 0;
+    for (char *p = strchr(text, '\n'); p && (p = strchr(p + 1, '\n'));) {
+        char ifn[64];
+        if (sscanf(p + 1, " %63[^:]:", ifn) == 1 && strcmp(ifn, "lo") != 0)
+            want++;
+    }
+    int added = scope_collector_rescan(c);
+    ck_assert_int_eq(added, want > 16 ? 16 : want);
+    ck_assert_int_eq(scope_collector_rescan(c), 0); /* never twice */
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    ck_assert_uint_eq(scope_series_set_count(set), n0 + 4 * (size_t)added);
+    printf("network: %d interfaces appeared after the first process joined\n", added);
+    reap(&ch);
+    scope_collector_free(c);
+    scope_series_set_free(set);
+    ck_assert_int_eq(cg_rmdir_all(rel), 0);
+}
+END_TEST
+
 int main(void)
 {
     snprintf(prefix, sizeof prefix, "scopetest_%d", (int)getpid());
@@ -833,6 +876,7 @@ int main(void)
     tcase_add_test(t, odirect_writes_counted);
     tcase_add_test(t, memory_touch_64m);
     tcase_add_test(t, removal_ends_one_series_only);
+    tcase_add_test(t, network_after_first_process);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

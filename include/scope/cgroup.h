@@ -30,7 +30,8 @@
  *      device with the label device="MAJ:MIN", for the devices present at
  *      start, and those that appear later from the next rescan on; at
  *      most 16 per cgroup)
- *   container_network_receive_bytes_total      counter bytes    /proc/<pid>/net/dev of a process in the cgroup,
+ *   container_network_receive_bytes_total      counter bytes    /proc/<pid>/net/dev of a process in the cgroup
+ *                                                               (the pid itself for "pid:<n>"),
  *   container_network_receive_packets_total    counter 1          label interface, lo skipped
  *   container_network_transmit_bytes_total     counter bytes
  *   container_network_transmit_packets_total   counter 1
@@ -181,6 +182,13 @@ typedef enum scope_cgroup_group {
     SCOPE_CGROUP_PSI = 32        /**< cpu/memory/io.pressure */
 } scope_cgroup_group;
 
+/**
+ * scope_cgroup_group_name - "cpu", "memory", "io", "network", "pids", "psi"
+ * for one SCOPE_CGROUP_* flag ("unknown" otherwise).
+ * Returns: a static string, never NULL. Thread-safety: any thread. Since: 0.1
+ */
+SCOPE_API const char *scope_cgroup_group_name(int group);
+
 /** Options for scope_cgroup_open(). Zero means default for every field. */
 typedef struct scope_cgroup_opts {
     size_t size;         /**< sizeof(scope_cgroup_opts), set by the _INIT macro */
@@ -219,7 +227,9 @@ SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size);
  * (ENODEV on read) ends its series at that sample; the others go on; when
  * every watched cgroup has gone, sampling returns SCOPE_EGONE.
  * scope_collector_rescan() adds descendants (within depth) created since,
- * and (with per_device) series for block devices first used since, never
+ * series for block devices first used since (with per_device), and network
+ * series once a process has joined a cgroup that had none (a container's
+ * cgroup exists before its first task) or an interface appeared; never
  * twice; a path that was removed and re-created is not added again
  * by the same collector (its series have ended). Start fails with
  * SCOPE_ELIMIT when file descriptors run out (raise RLIMIT_NOFILE or narrow

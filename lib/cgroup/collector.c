@@ -59,6 +59,7 @@ struct cgc {
     char *base[NHCTL];           /* pid:<n> targets: the path in each hierarchy, or NULL */
     scope_cgroup_mounts *mounts; /* private copy */
     char *path;                  /* resolved root of the watch */
+    int pid;                     /* pid:<n> targets: that process, for its network */
     int metric[M_COUNT];
     struct cg **cgs;
     size_t ncg, cap;
@@ -66,6 +67,19 @@ struct cgc {
     size_t bufcap;
     double tick_s;
 };
+
+SCOPE_API const char *scope_cgroup_group_name(int group)
+{
+    switch (group) {
+    case SCOPE_CGROUP_CPU: return "cpu";
+    case SCOPE_CGROUP_MEMORY: return "memory";
+    case SCOPE_CGROUP_IO: return "io";
+    case SCOPE_CGROUP_NETWORK: return "network";
+    case SCOPE_CGROUP_PIDS: return "pids";
+    case SCOPE_CGROUP_PSI: return "psi";
+    default: return "unknown";
+    }
+}
 
 SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size)
 {
@@ -189,6 +203,9 @@ struct if_ctx {
 static void if_cb(const char *name, void *ud)
 {
     struct cg *g = ((struct if_ctx *)ud)->g;
+    for (size_t i = 0; i < g->nif; i++)
+        if (strcmp(g->ifname[i], name) == 0)
+            return;
     if (g->nif < MAX_IF && strlen(name) < sizeof g->ifname[0])
         snprintf(g->ifname[g->nif++], sizeof g->ifname[0], "%s", name);
 }
@@ -249,6 +266,46 @@ static int add_devices(scope_collector *c, struct cgc *cc, struct cg *g)
         added++;
     }
     return added;
+}
+
+/* Network of a process in the cgroup: opens /proc/<pid>/net/dev once a
+ * process is there (containers get their cgroup before their first task),
+ * and registers series for interfaces not seen before (lo skipped). Called
+ * at open and on rescan; returns how many interfaces were added. */
+static int add_network(scope_collector *c, struct cgc *cc, struct cg *g)
+{
+    if (g->gone)
+        return 0;
+    if (g->fd[F_NETDEV] < 0) {
+        int pid = cc->pid > 0 && strcmp(g->path, cc->path) == 0 ? cc->pid : first_pid(cc, g->path);
+        if (pid <= 0)
+            return 0;
+        char np[4200];
+        snprintf(np, sizeof np, "%s/proc/%d/net/dev", cc->mounts->prefix, pid);
+        int fd = open(np, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+            return scope__error_sys(SCOPE_ELIMIT, errno,
+                                    "open %s: out of file descriptors; raise RLIMIT_NOFILE", np);
+        if (fd < 0)
+            return 0;
+        g->fd[F_NETDEV] = fd;
+    }
+    ssize_t n = pread0(g->fd[F_NETDEV], cc->buf, cc->bufcap);
+    if (n <= 0)
+        return 0;
+    size_t had = g->nif;
+    struct if_ctx ctx = {g};
+    scope__cg_netdev_each(cc->buf, (size_t)n, if_cb, &ctx);
+    for (size_t i = had; i < g->nif; i++)
+        for (int k = 0; k < 4; k++) {
+            int s = add_slot(c, cc, g, M_NET_RB + k, "interface", g->ifname[i]);
+            if (s < 0) {
+                g->nif = i; /* keep the table consistent with the slots */
+                return s;
+            }
+            g->if_slot[i][k] = s;
+        }
+    return (int)(g->nif - had);
 }
 
 /* Opens the files of one cgroup and registers its series. Returns 0,
@@ -425,34 +482,9 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
             }
         }
     }
-    if (groups & SCOPE_CGROUP_NETWORK) {
-        int pid = first_pid(cc, path);
-        if (pid > 0) {
-            char np[4200];
-            snprintf(np, sizeof np, "%s/proc/%d/net/dev", cc->mounts->prefix, pid);
-            int fd = open(np, O_RDONLY | O_CLOEXEC);
-            if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-                rc = scope__error_sys(SCOPE_ELIMIT, errno,
-                                      "open %s: out of file descriptors; raise RLIMIT_NOFILE", np);
-                goto fail;
-            }
-            g->fd[F_NETDEV] = fd;
-            ssize_t n;
-            if (fd >= 0 && (n = pread0(fd, b, cap)) > 0) {
-                struct if_ctx ctx = {g};
-                scope__cg_netdev_each(b, (size_t)n, if_cb, &ctx);
-                for (size_t i = 0; i < g->nif; i++)
-                    for (int k = 0; k < 4; k++) {
-                        int s = add_slot(c, cc, g, M_NET_RB + k, "interface", g->ifname[i]);
-                        if (s < 0) {
-                            rc = s;
-                            goto fail;
-                        }
-                        g->if_slot[i][k] = s;
-                    }
-            }
-        }
-    }
+    if (groups & SCOPE_CGROUP_NETWORK && (rc = add_network(c, cc, g)) < 0)
+        goto fail;
+    rc = 0;
 #undef OPEN
 #undef SLOT
     *out = g;
@@ -551,13 +583,17 @@ static int cgc_rescan(scope_collector *c)
 {
     struct cgc *cc = c->impl;
     int added = 0;
-    if (cc->opts.per_device)
-        for (size_t i = 0; i < cc->ncg; i++) {
-            int rc = add_devices(c, cc, cc->cgs[i]);
-            if (rc < 0)
-                return rc;
-            added += rc;
+    int groups = cc->opts.groups ? cc->opts.groups : 0x3f;
+    for (size_t i = 0; i < cc->ncg; i++) {
+        int rc = cc->opts.per_device ? add_devices(c, cc, cc->cgs[i]) : 0;
+        if (rc >= 0 && groups & SCOPE_CGROUP_NETWORK) {
+            int r2 = add_network(c, cc, cc->cgs[i]);
+            rc = r2 < 0 ? r2 : rc + r2;
         }
+        if (rc < 0)
+            return rc;
+        added += rc;
+    }
     if (cc->opts.depth <= 0)
         return added;
     int rc = scan_root(c, cc);
@@ -858,6 +894,7 @@ SCOPE_API int scope_cgroup_open(scope_collector **out, const scope_cgroup_mounts
     cc->path = scope__strdup(path);
     if (strncmp(cgroup, "pid:", 4) == 0) {
         int pid = atoi(cgroup + 4);
+        cc->pid = pid;
         for (size_t i = 0; i < NHCTL; i++) {
             char hp[4096];
             const char *d;
