@@ -229,6 +229,8 @@ struct child {
     int go, done; /* pipe ends: parent writes go, reads done */
 };
 
+static void *volatile keep;
+
 static void child_main(int action, int go, int done)
 {
     char c;
@@ -246,6 +248,7 @@ static void child_main(int action, int go, int done)
         if (!p)
             _exit(3);
         memset(p, 0x5a, n);
+        keep = p; /* observable: compilers may drop an unused malloc+memset */
         if (write(done, "d", 1) != 1)
             _exit(4);
         for (;;)
