@@ -502,6 +502,19 @@ START_TEST(live_pid_paths_per_hierarchy)
     ck_assert_double_le(fabs(got - want), 8.0 * 1048576);
     scope_series_set_free(set);
     scope_collector_free(c);
+    /* the same cgroup named by its absolute path under the memory mount,
+     * which need not exist in the other hierarchies */
+    char abs[8400];
+    snprintf(abs, sizeof abs, "%s%s", mdir, strcmp(mpath, "/") ? mpath : "");
+    o.groups = 0;
+    ck_assert_int_eq(scope_cgroup_open(&c, m, abs, &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    const char *k1[1] = {"cgroup"}, *v1[1] = {mpath};
+    ck_assert_int_eq(scope_series_set_find(&s, set, "container_memory_usage_bytes", k1, v1, 1), 0);
+    scope_series_set_free(set);
+    scope_collector_free(c);
     scope_cgroup_mounts_free(m);
 }
 END_TEST

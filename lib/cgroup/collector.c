@@ -330,14 +330,19 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
         g->container[0] = '\0';
     if (scope_cgroup_pod_uid(g->pod, sizeof g->pod, path))
         g->pod[0] = '\0';
-    /* The cgroup must exist in the primary hierarchy. */
+    /* The cgroup must exist in at least one hierarchy the collector reads
+     * (a path given under the memory mount may be absent from cpuacct). */
     {
-        const char *pctl;
-        char dir[4096];
-        struct stat st;
-        if (scope__cg_primary(cc->mounts, NULL, NULL, &pctl) ||
-            scope__cg_dir(dir, sizeof dir, cc->mounts, *pctl ? pctl : NULL, path) ||
-            stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        int found = 0;
+        for (size_t i = 0; i < NHCTL && !found; i++) {
+            char dir[4096], hp[4096];
+            struct stat st;
+            const char *hpath = hier_path(cc, hctl[i], path, hp, sizeof hp);
+            found = scope__cg_dir(dir, sizeof dir, cc->mounts, *hctl[i] ? hctl[i] : NULL,
+                                  hpath) == 0 &&
+                    stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+        }
+        if (!found) {
             free_cg(g);
             return scope__error(SCOPE_EGONE, ENOENT, "cgroup %s does not exist (or was removed)",
                                 path);
