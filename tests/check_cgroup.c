@@ -515,6 +515,10 @@ START_TEST(live_pid_paths_per_hierarchy)
     ck_assert_int_eq(scope_series_set_find(&s, set, "container_memory_usage_bytes", k1, v1, 1), 0);
     scope_series_set_free(set);
     scope_collector_free(c);
+    /* and by its hierarchy-relative path */
+    char rel[4096];
+    ck_assert_int_eq(scope_cgroup_resolve(rel, sizeof rel, m, mpath), 0);
+    ck_assert_str_eq(rel, mpath);
     scope_cgroup_mounts_free(m);
 }
 END_TEST

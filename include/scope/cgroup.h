@@ -135,7 +135,8 @@ SCOPE_API int scope_cgroup_pid_path(char *buf, size_t cap, const scope_cgroup_mo
  * cgroup path that exists.
  *
  * @spec: one of
- *   - "/kubepods.slice/..." - a path relative to the hierarchy root;
+ *   - "/kubepods.slice/..." - a path relative to the hierarchy root (it
+ *     must exist in the primary hierarchy or, failing that, in another);
  *   - "/sys/fs/cgroup/memory/kubepods/..." - an absolute path under a mount;
  *   - "pid:<n>" - the cgroup of a process (see scope_cgroup_pid_path);
  *   - "container:<id>" - a container id (full 64 hex digits or a unique
