@@ -867,6 +867,50 @@ START_TEST(network_after_first_process)
 }
 END_TEST
 
+/* Reopen mode on a real cgroup: values bracketed by the kernel's file, and
+ * removal ends the series (openat then fails with ENOENT). */
+START_TEST(reopen_mode_live)
+{
+    if (!can_run("reopen_mode_live"))
+        return;
+    char rel[128];
+    snprintf(rel, sizeof rel, "/%s_reopen", prefix);
+    cg_make(rel);
+    struct child ch = spawn(SPIN, rel);
+    scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
+    o.groups = SCOPE_CGROUP_CPU | SCOPE_CGROUP_MEMORY | SCOPE_CGROUP_PIDS;
+    o.reopen = 1;
+    scope_collector *c;
+    ck_assert_int_eq(scope_cgroup_open(&c, NULL, rel, &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    scope_series_set *set;
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    const char *acct = cgdir("cpuacct", rel);
+    go(&ch);
+    for (int i = 0; i < 3; i++) {
+        usleep(100000);
+        double before = file_value(acct, "cpuacct.usage", NULL) * 1e-9;
+        ck_assert_int_eq(scope_collector_sample(c, set), 0);
+        double after = file_value(acct, "cpuacct.usage", NULL) * 1e-9;
+        double got = last(set, "container_cpu_usage_seconds_total", rel, NULL, NULL);
+        ck_assert_msg(got >= before - 1e-9 && got <= after + 1e-9,
+                      "reopen: %.9f outside [%.9f, %.9f]", got, before, after);
+    }
+    ck_assert_double_eq(last(set, "container_threads", rel, NULL, NULL), 1);
+    reap(&ch);
+    ck_assert_int_eq(cg_rmdir_all(rel), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), SCOPE_EGONE);
+    const char *keys[1] = {"cgroup"}, *vals[1] = {rel};
+    scope_series *s;
+    ck_assert_int_eq(scope_series_set_find(&s, set, "container_cpu_usage_seconds_total", keys,
+                                           vals, 1), 0);
+    ck_assert_int_gt(scope_series_end_time(s), 0);
+    ck_assert_uint_eq(scope_series_count(s), 3);
+    scope_collector_free(c);
+    scope_series_set_free(set);
+}
+END_TEST
+
 int main(void)
 {
     snprintf(prefix, sizeof prefix, "scopetest_%d", (int)getpid());
@@ -880,6 +924,7 @@ int main(void)
     tcase_add_test(t, memory_touch_64m);
     tcase_add_test(t, removal_ends_one_series_only);
     tcase_add_test(t, network_after_first_process);
+    tcase_add_test(t, reopen_mode_live);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

@@ -197,9 +197,15 @@ typedef struct scope_cgroup_opts {
     int32_t groups;      /**< OR of scope_cgroup_group; 0 means all */
     int32_t per_device;  /**< non-zero: block I/O series per device too */
     int32_t skip_self;   /**< non-zero (with depth > 0): watch the descendants only */
+    int32_t reopen;      /**< non-zero: keep one descriptor per cgroup directory (per
+                              hierarchy) and open each file on every sample (openat):
+                              fewer descriptors, about twice the read cost */
+    int32_t max_fds;     /**< descriptor budget: a cgroup whose kept files would take the
+                              collector past it uses the reopen mode (best effort: such a
+                              cgroup still holds one directory per hierarchy); 0: none */
 } scope_cgroup_opts;
 
-#define SCOPE_CGROUP_OPTS_INIT { sizeof(scope_cgroup_opts), 0, 0, 0, 0 }
+#define SCOPE_CGROUP_OPTS_INIT { sizeof(scope_cgroup_opts), 0, 0, 0, 0, 0, 0 }
 
 /**
  * scope_cgroup_opts_init - initialises @opts for FFI callers: zeroes @size
@@ -224,7 +230,11 @@ SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size);
  *
  * scope_collector_start() opens every file once (about 4 to 14 descriptors
  * per cgroup, depending on groups and layout); sampling re-reads them with
- * pread at offset 0 and does not allocate. A cgroup removed while sampled
+ * pread at offset 0 and does not allocate. With opts->reopen (or past
+ * opts->max_fds) a cgroup keeps only its directories open (one per
+ * hierarchy, O_PATH) and each sample opens, reads and closes its files
+ * with openat: still no allocation, about twice the cost. The network
+ * descriptor (/proc/<pid>/net/dev) is always kept: it holds the netns. A cgroup removed while sampled
  * (ENODEV on read) ends its series at that sample; the others go on; when
  * every watched cgroup has gone, sampling returns SCOPE_EGONE.
  * scope_collector_rescan() adds descendants (within depth) created since,
@@ -233,9 +243,10 @@ SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size);
  * cgroup exists before its first task) or an interface appeared; never
  * twice; a path that was removed and re-created is not added again
  * by the same collector (its series have ended). Start fails with
- * SCOPE_ELIMIT when file descriptors run out (raise RLIMIT_NOFILE or narrow
- * opts->groups).
- * Returns: 0; SCOPE_EINVAL (NULL out or cgroup, bad opts); the errors of
+ * SCOPE_ELIMIT when file descriptors run out (raise RLIMIT_NOFILE, set
+ * opts->max_fds or opts->reopen, or narrow opts->groups).
+ * Returns: 0; SCOPE_EINVAL (NULL out or cgroup, bad opts: depth or max_fds
+ * negative, unknown groups bits); the errors of
  * scope_cgroup_mounts_new() and scope_cgroup_resolve(); SCOPE_ENOMEM.
  * Thread-safety: any thread; the collector then follows collector.h.
  * Since: 0.1
