@@ -8,8 +8,9 @@
  *              single-value files, cgroup_read_stats_begin/next/end for the
  *              .stat files (its documented way to read stats)
  *   libscope   scope_collector_sample() end to end (pread on kept-open fds,
- *              parse, append to a series set), and its read+parse part
- *              alone (the collector's sample op, without the series set)
+ *              parse, append to a series set), its read+parse part alone
+ *              (the collector's sample op, without the series set), and
+ *              the reopen mode (openat on kept directory descriptors)
  *
  * v1 set (cpu, cpuacct and memory hierarchies): cpuacct.usage, cpuacct.stat,
  * cpu.stat, memory.usage_in_bytes, memory.stat (5 files). v2 set (the
@@ -378,7 +379,7 @@ int main(int argc, char **argv)
     o.depth = 1;
     o.skip_self = 1;
     o.groups = SCOPE_CGROUP_CPU | SCOPE_CGROUP_MEMORY;
-    scope_collector *c = NULL, *c2 = NULL;
+    scope_collector *c = NULL, *c2 = NULL, *c3 = NULL;
     scope_cgroup_mounts *m2 = NULL;
     t0 = twall();
     if (scope_cgroup_open(&c, m, parent, &o) || scope_collector_start(c)) {
@@ -389,6 +390,18 @@ int main(int argc, char **argv)
     }
     printf("libscope v1 collector: %zu series, start (open %d x 5 files) %.1f ms\n",
            c->nslots, N, (twall() - t0) * 1e-6);
+    {
+        scope_cgroup_opts o3 = o;
+        o3.reopen = 1;
+        t0 = twall();
+        if (scope_cgroup_open(&c3, m, parent, &o3) || scope_collector_start(c3)) {
+            fprintf(stderr, "bench_cgroup: reopen: %s\n", scope_error_message());
+            scope_collector_free(c3);
+            c3 = NULL;
+        } else {
+            printf("libscope v1 collector, reopen mode: start %.1f ms\n", (twall() - t0) * 1e-6);
+        }
+    }
     if (have_v2 && (m2 = make_v2_view())) {
         scope_cgroup_opts o2 = o;
         o2.groups = SCOPE_CGROUP_CPU;
@@ -412,7 +425,7 @@ int main(int argc, char **argv)
 #endif
     scope_series_set *set;
     scope_series_set_new(&set);
-    struct result rs1, rr1, rn1, rl1, rs2, rr2, rn2, rl2;
+    struct result rs1, rr1, rn1, rl1, rs2, rr2, rn2, rl2, ro1;
     memset(&rl1, 0, sizeof rl1);
     memset(&rl2, 0, sizeof rl2);
     for (int r = -1; r < ROUNDS; r++) { /* round -1 warms up */
@@ -420,6 +433,8 @@ int main(int argc, char **argv)
         TIME(rs1, k, scope_collector_sample(c, set));
         TIME(rr1, k, memset(c->present, 0, c->nslots); c->ops->sample(c, scope__wall_ns()));
         TIME(rn1, k, naive_v1());
+        if (c3)
+            TIME(ro1, k, scope_collector_sample(c3, set));
 #ifdef SCOPE_HAVE_LIBCGROUP
         if (have_lcg)
             TIME(rl1, k, lcg_v1());
@@ -437,6 +452,8 @@ int main(int argc, char **argv)
     printf("ns per cgroup per sample (ratio: CPU time against libscope end to end)\n");
     report("v1", "libscope scope_collector_sample", &rs1, &rs1);
     report("v1", "libscope read+parse only", &rr1, &rs1);
+    if (c3)
+        report("v1", "libscope reopen mode (openat)", &ro1, &rs1);
     report("v1", "naive open/read/close", &rn1, &rs1);
     if (have_lcg)
         report("v1", "libcgroup read_value/read_stats", &rl1, &rs1);
@@ -455,6 +472,7 @@ int main(int argc, char **argv)
     scope_series_set_free(set);
     scope_collector_free(c);
     scope_collector_free(c2);
+    scope_collector_free(c3);
     scope_cgroup_mounts_free(m);
     scope_cgroup_mounts_free(m2);
     t0 = twall();

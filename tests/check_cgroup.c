@@ -151,6 +151,10 @@ START_TEST(container_and_pod_names)
     ck_assert_str_eq(b, "80ea171a-411f-48cf-a603-04bd71a03c1e");
     ck_assert_int_eq(scope_cgroup_pod_uid(b, sizeof b, "/kubepods/besteffort"), SCOPE_ENOENT);
     ck_assert_int_eq(scope_cgroup_pod_uid(b, sizeof b, "/podnotauid"), SCOPE_ENOENT);
+    ck_assert_str_eq(scope_cgroup_group_name(SCOPE_CGROUP_PSI), "psi");
+    ck_assert_str_eq(scope_cgroup_group_name(SCOPE_CGROUP_CPU | SCOPE_CGROUP_IO), "unknown");
+    ck_assert_str_eq(scope_cgroup_mode_name(SCOPE_CGROUP_MODE_HYBRID), "hybrid");
+    ck_assert_str_eq(scope_cgroup_mode_name(42), "unknown");
 }
 END_TEST
 
@@ -167,7 +171,7 @@ static int code_of(const char *s)
     return 1;
 }
 
-static void run_fixture(const char *tree, int want_mode_v2)
+static void run_fixture(const char *tree, int want_mode_v2, int reopen, int max_fds)
 {
     const char *root = fixture(tree);
     char exp[4200];
@@ -211,6 +215,8 @@ static void run_fixture(const char *tree, int want_mode_v2)
             ck_assert_int_eq(scope_cgroup_resolve(cpath, sizeof cpath, m, a), 0);
             scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
             o.per_device = 1;
+            o.reopen = reopen;
+            o.max_fds = max_fds;
             ck_assert_int_eq(scope_cgroup_open(&c, m, a, &o), 0);
             ck_assert_int_eq(scope_collector_start(c), 0);
             ck_assert_int_eq(scope_series_set_new(&set), 0);
@@ -262,7 +268,9 @@ static void run_fixture(const char *tree, int want_mode_v2)
 
 START_TEST(fixture_v2_systemd)
 {
-    run_fixture("k8s-systemd-v2", 1);
+    run_fixture("k8s-systemd-v2", 1, 0, 0);
+    run_fixture("k8s-systemd-v2", 1, 1, 0); /* reopen mode: same values */
+    run_fixture("k8s-systemd-v2", 1, 0, 1); /* budget of 1: reopen mode too */
     /* the v2 mount holds every controller listed in cgroup.controllers */
     scope_cgroup_mounts *m;
     const char *dir;
@@ -301,7 +309,8 @@ END_TEST
 
 START_TEST(fixture_v1_cgroupfs)
 {
-    run_fixture("v1-cgroupfs", 0);
+    run_fixture("v1-cgroupfs", 0, 0, 0);
+    run_fixture("v1-cgroupfs", 0, 1, 0);
     scope_cgroup_mounts *m;
     const char *dir, *dir2;
     int v;
@@ -384,9 +393,38 @@ START_TEST(fd_limit)
     ck_assert_int_eq(setrlimit(RLIMIT_NOFILE, &rl), 0);
     ck_assert_int_eq(scope_collector_start(c), 0);
     ck_assert_int_gt(count_fds(), before + 8);
+    int kept = count_fds() - before;
     ck_assert_int_eq(scope_collector_stop(c), 0);
     ck_assert_int_eq(count_fds(), before);
     scope_collector_free(c);
+    /* reopen mode: one directory per cgroup (one mount here) plus the
+     * container's network; and a budget puts the later cgroups there */
+    o.reopen = 1;
+    ck_assert_int_eq(scope_cgroup_open(&c, m, "/", &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    int lazy = count_fds() - before;
+    scope_collector_free(c);
+    o.reopen = 0;
+    o.max_fds = lazy + 1;
+    ck_assert_int_eq(scope_cgroup_open(&c, m, "/", &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    int budget = count_fds() - before;
+    scope_series_set *set;
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    scope_series_set_free(set);
+    scope_collector_free(c);
+    printf("fd_limit: %d descriptors kept, %d in reopen mode, %d with a budget of %d\n", kept,
+           lazy, budget, lazy + 1);
+    /* 6 cgroups hold files in this tree (one mount: one directory each),
+     * plus the container's net/dev */
+    ck_assert_int_eq(lazy, 7);
+    ck_assert_int_lt(lazy, kept);
+    ck_assert_int_le(budget, lazy + 1);
+    ck_assert_int_ge(budget, lazy);
+    ck_assert_int_eq(count_fds(), before);
+    o.max_fds = -1;
+    ck_assert_int_eq(scope_cgroup_open(&c, m, "/", &o), SCOPE_EINVAL);
     scope_cgroup_mounts_free(m);
 }
 END_TEST
@@ -498,6 +536,23 @@ START_TEST(live_pid_paths_per_hierarchy)
     ck_assert_double_le(fabs(got - want), 8.0 * 1048576);
     scope_series_set_free(set);
     scope_collector_free(c);
+    /* the same cgroup named by its absolute path under the memory mount,
+     * which need not exist in the other hierarchies */
+    char abs[8400];
+    snprintf(abs, sizeof abs, "%s%s", mdir, strcmp(mpath, "/") ? mpath : "");
+    o.groups = 0;
+    ck_assert_int_eq(scope_cgroup_open(&c, m, abs, &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    const char *k1[1] = {"cgroup"}, *v1[1] = {mpath};
+    ck_assert_int_eq(scope_series_set_find(&s, set, "container_memory_usage_bytes", k1, v1, 1), 0);
+    scope_series_set_free(set);
+    scope_collector_free(c);
+    /* and by its hierarchy-relative path */
+    char rel[4096];
+    ck_assert_int_eq(scope_cgroup_resolve(rel, sizeof rel, m, mpath), 0);
+    ck_assert_str_eq(rel, mpath);
     scope_cgroup_mounts_free(m);
 }
 END_TEST

@@ -36,13 +36,14 @@ void *__wrap_realloc(void *p, size_t n)
     return __real_realloc(p, n);
 }
 
-static void check_tree(const char *root, const char *spec, int depth)
+static void check_tree(const char *root, const char *spec, int depth, int reopen)
 {
     scope_cgroup_mounts *m;
     ck_assert_int_eq(scope_cgroup_mounts_new(&m, root), 0);
     scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
     o.per_device = 1;
     o.depth = depth;
+    o.reopen = reopen;
     scope_collector *c;
     ck_assert_int_eq(scope_cgroup_open(&c, m, spec, &o), 0);
     ck_assert_int_eq(scope_collector_start(c), 0);
@@ -78,10 +79,13 @@ START_TEST(no_alloc_fixtures)
     const char *base = getenv("SCOPE_FIXTURES");
     ck_assert_ptr_nonnull(base);
     snprintf(root, sizeof root, "%s/cgroup/k8s-systemd-v2", base);
-    check_tree(root, "pod:44cd44dc-8a63-406f-80d5-c3078b7c8541", 1);
+    check_tree(root, "pod:44cd44dc-8a63-406f-80d5-c3078b7c8541", 1, 0);
+    check_tree(root, "pod:44cd44dc-8a63-406f-80d5-c3078b7c8541", 1, 1);
     snprintf(root, sizeof root, "%s/cgroup/v1-cgroupfs", base);
     check_tree(root, "container:f44210e4c0ffee00112233445566778899aabbccddeeff001122334455667788",
-               0);
+               0, 0);
+    check_tree(root, "container:f44210e4c0ffee00112233445566778899aabbccddeeff001122334455667788",
+               0, 1);
 }
 END_TEST
 
@@ -95,7 +99,8 @@ START_TEST(no_alloc_live)
     char spec[64];
     snprintf(spec, sizeof spec, "pid:%d", (int)getpid());
     scope_cgroup_mounts_free(m);
-    check_tree(NULL, spec, 0);
+    check_tree(NULL, spec, 0, 0);
+    check_tree(NULL, spec, 0, 1);
 }
 END_TEST
 

@@ -229,6 +229,8 @@ struct child {
     int go, done; /* pipe ends: parent writes go, reads done */
 };
 
+static void *volatile keep;
+
 static void child_main(int action, int go, int done)
 {
     char c;
@@ -246,6 +248,7 @@ static void child_main(int action, int go, int done)
         if (!p)
             _exit(3);
         memset(p, 0x5a, n);
+        keep = p; /* observable: compilers may drop an unused malloc+memset */
         if (write(done, "d", 1) != 1)
             _exit(4);
         for (;;)
@@ -821,6 +824,93 @@ START_TEST(removal_ends_one_series_only)
 }
 END_TEST
 
+/* A container's cgroup exists before its first process: network series
+ * appear on the rescan after a process joined. */
+START_TEST(network_after_first_process)
+{
+    if (!can_run("network_after_first_process"))
+        return;
+    char rel[128];
+    snprintf(rel, sizeof rel, "/%s_net", prefix);
+    cg_make(rel);
+    scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
+    o.groups = SCOPE_CGROUP_NETWORK | SCOPE_CGROUP_PIDS;
+    scope_collector *c;
+    ck_assert_int_eq(scope_cgroup_open(&c, NULL, rel, &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    scope_series_set *set;
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    ck_assert_int_eq(scope_collector_rescan(c), 0); /* still nobody in it */
+    size_t n0 = scope_series_set_count(set);
+    struct child ch = spawn(SPIN, rel); /* moved in, not started */
+    /* interfaces of the host netns other than lo, read independently */
+    char nd[128], text[8192];
+    snprintf(nd, sizeof nd, "/proc/%d/net/dev", (int)ch.pid);
+    ck_assert_int_eq(read_file(nd, text, sizeof text), 0);
+    int want = 0;
+    for (char *p = strchr(text, '\n'); p && (p = strchr(p + 1, '\n'));) {
+        char ifn[64];
+        if (sscanf(p + 1, " %63[^:]:", ifn) == 1 && strcmp(ifn, "lo") != 0)
+            want++;
+    }
+    int added = scope_collector_rescan(c);
+    ck_assert_int_eq(added, want > 16 ? 16 : want);
+    ck_assert_int_eq(scope_collector_rescan(c), 0); /* never twice */
+    ck_assert_int_eq(scope_collector_sample(c, set), 0);
+    ck_assert_uint_eq(scope_series_set_count(set), n0 + 4 * (size_t)added);
+    printf("network: %d interfaces appeared after the first process joined\n", added);
+    reap(&ch);
+    scope_collector_free(c);
+    scope_series_set_free(set);
+    ck_assert_int_eq(cg_rmdir_all(rel), 0);
+}
+END_TEST
+
+/* Reopen mode on a real cgroup: values bracketed by the kernel's file, and
+ * removal ends the series (openat then fails with ENOENT). */
+START_TEST(reopen_mode_live)
+{
+    if (!can_run("reopen_mode_live"))
+        return;
+    char rel[128];
+    snprintf(rel, sizeof rel, "/%s_reopen", prefix);
+    cg_make(rel);
+    struct child ch = spawn(SPIN, rel);
+    scope_cgroup_opts o = SCOPE_CGROUP_OPTS_INIT;
+    o.groups = SCOPE_CGROUP_CPU | SCOPE_CGROUP_MEMORY | SCOPE_CGROUP_PIDS;
+    o.reopen = 1;
+    scope_collector *c;
+    ck_assert_int_eq(scope_cgroup_open(&c, NULL, rel, &o), 0);
+    ck_assert_int_eq(scope_collector_start(c), 0);
+    scope_series_set *set;
+    ck_assert_int_eq(scope_series_set_new(&set), 0);
+    const char *acct = cgdir("cpuacct", rel);
+    go(&ch);
+    for (int i = 0; i < 3; i++) {
+        usleep(100000);
+        double before = file_value(acct, "cpuacct.usage", NULL) * 1e-9;
+        ck_assert_int_eq(scope_collector_sample(c, set), 0);
+        double after = file_value(acct, "cpuacct.usage", NULL) * 1e-9;
+        double got = last(set, "container_cpu_usage_seconds_total", rel, NULL, NULL);
+        ck_assert_msg(got >= before - 1e-9 && got <= after + 1e-9,
+                      "reopen: %.9f outside [%.9f, %.9f]", got, before, after);
+    }
+    ck_assert_double_eq(last(set, "container_threads", rel, NULL, NULL), 1);
+    reap(&ch);
+    ck_assert_int_eq(cg_rmdir_all(rel), 0);
+    ck_assert_int_eq(scope_collector_sample(c, set), SCOPE_EGONE);
+    const char *keys[1] = {"cgroup"}, *vals[1] = {rel};
+    scope_series *s;
+    ck_assert_int_eq(scope_series_set_find(&s, set, "container_cpu_usage_seconds_total", keys,
+                                           vals, 1), 0);
+    ck_assert_int_gt(scope_series_end_time(s), 0);
+    ck_assert_uint_eq(scope_series_count(s), 3);
+    scope_collector_free(c);
+    scope_series_set_free(set);
+}
+END_TEST
+
 int main(void)
 {
     snprintf(prefix, sizeof prefix, "scopetest_%d", (int)getpid());
@@ -833,6 +923,8 @@ int main(void)
     tcase_add_test(t, odirect_writes_counted);
     tcase_add_test(t, memory_touch_64m);
     tcase_add_test(t, removal_ends_one_series_only);
+    tcase_add_test(t, network_after_first_process);
+    tcase_add_test(t, reopen_mode_live);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);
     srunner_run_all(r, CK_NORMAL);

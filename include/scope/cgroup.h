@@ -30,7 +30,8 @@
  *      device with the label device="MAJ:MIN", for the devices present at
  *      start, and those that appear later from the next rescan on; at
  *      most 16 per cgroup)
- *   container_network_receive_bytes_total      counter bytes    /proc/<pid>/net/dev of a process in the cgroup,
+ *   container_network_receive_bytes_total      counter bytes    /proc/<pid>/net/dev of a process in the cgroup
+ *                                                               (the pid itself for "pid:<n>"),
  *   container_network_receive_packets_total    counter 1          label interface, lo skipped
  *   container_network_transmit_bytes_total     counter bytes
  *   container_network_transmit_packets_total   counter 1
@@ -134,7 +135,8 @@ SCOPE_API int scope_cgroup_pid_path(char *buf, size_t cap, const scope_cgroup_mo
  * cgroup path that exists.
  *
  * @spec: one of
- *   - "/kubepods.slice/..." - a path relative to the hierarchy root;
+ *   - "/kubepods.slice/..." - a path relative to the hierarchy root (it
+ *     must exist in the primary hierarchy or, failing that, in another);
  *   - "/sys/fs/cgroup/memory/kubepods/..." - an absolute path under a mount;
  *   - "pid:<n>" - the cgroup of a process (see scope_cgroup_pid_path);
  *   - "container:<id>" - a container id (full 64 hex digits or a unique
@@ -181,6 +183,13 @@ typedef enum scope_cgroup_group {
     SCOPE_CGROUP_PSI = 32        /**< cpu/memory/io.pressure */
 } scope_cgroup_group;
 
+/**
+ * scope_cgroup_group_name - "cpu", "memory", "io", "network", "pids", "psi"
+ * for one SCOPE_CGROUP_* flag ("unknown" otherwise).
+ * Returns: a static string, never NULL. Thread-safety: any thread. Since: 0.1
+ */
+SCOPE_API const char *scope_cgroup_group_name(int group);
+
 /** Options for scope_cgroup_open(). Zero means default for every field. */
 typedef struct scope_cgroup_opts {
     size_t size;         /**< sizeof(scope_cgroup_opts), set by the _INIT macro */
@@ -188,9 +197,15 @@ typedef struct scope_cgroup_opts {
     int32_t groups;      /**< OR of scope_cgroup_group; 0 means all */
     int32_t per_device;  /**< non-zero: block I/O series per device too */
     int32_t skip_self;   /**< non-zero (with depth > 0): watch the descendants only */
+    int32_t reopen;      /**< non-zero: keep one descriptor per cgroup directory (per
+                              hierarchy) and open each file on every sample (openat):
+                              fewer descriptors, about twice the read cost */
+    int32_t max_fds;     /**< descriptor budget: a cgroup whose kept files would take the
+                              collector past it uses the reopen mode (best effort: such a
+                              cgroup still holds one directory per hierarchy); 0: none */
 } scope_cgroup_opts;
 
-#define SCOPE_CGROUP_OPTS_INIT { sizeof(scope_cgroup_opts), 0, 0, 0, 0 }
+#define SCOPE_CGROUP_OPTS_INIT { sizeof(scope_cgroup_opts), 0, 0, 0, 0, 0, 0 }
 
 /**
  * scope_cgroup_opts_init - initialises @opts for FFI callers: zeroes @size
@@ -215,16 +230,23 @@ SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size);
  *
  * scope_collector_start() opens every file once (about 4 to 14 descriptors
  * per cgroup, depending on groups and layout); sampling re-reads them with
- * pread at offset 0 and does not allocate. A cgroup removed while sampled
+ * pread at offset 0 and does not allocate. With opts->reopen (or past
+ * opts->max_fds) a cgroup keeps only its directories open (one per
+ * hierarchy, O_PATH) and each sample opens, reads and closes its files
+ * with openat: still no allocation, about twice the cost. The network
+ * descriptor (/proc/<pid>/net/dev) is always kept: it holds the netns. A cgroup removed while sampled
  * (ENODEV on read) ends its series at that sample; the others go on; when
  * every watched cgroup has gone, sampling returns SCOPE_EGONE.
  * scope_collector_rescan() adds descendants (within depth) created since,
- * and (with per_device) series for block devices first used since, never
+ * series for block devices first used since (with per_device), and network
+ * series once a process has joined a cgroup that had none (a container's
+ * cgroup exists before its first task) or an interface appeared; never
  * twice; a path that was removed and re-created is not added again
  * by the same collector (its series have ended). Start fails with
- * SCOPE_ELIMIT when file descriptors run out (raise RLIMIT_NOFILE or narrow
- * opts->groups).
- * Returns: 0; SCOPE_EINVAL (NULL out or cgroup, bad opts); the errors of
+ * SCOPE_ELIMIT when file descriptors run out (raise RLIMIT_NOFILE, set
+ * opts->max_fds or opts->reopen, or narrow opts->groups).
+ * Returns: 0; SCOPE_EINVAL (NULL out or cgroup, bad opts: depth or max_fds
+ * negative, unknown groups bits); the errors of
  * scope_cgroup_mounts_new() and scope_cgroup_resolve(); SCOPE_ENOMEM.
  * Thread-safety: any thread; the collector then follows collector.h.
  * Since: 0.1

@@ -33,12 +33,20 @@ enum {
 enum { S_COUNT = M_COUNT };
 
 #define MAX_DEV 16
+#define FD_LAZY (-2)
 #define MAX_IF 16
+
+#define MAX_MOUNTS 16
 
 struct cg {
     char *path;
     char container[72], pod[40];
-    int fd[F_COUNT];
+    int fd[F_COUNT];     /* -1: none; FD_LAZY: reopened on each sample */
+    const char *fname[F_COUNT];
+    signed char fmount[F_COUNT]; /* mount index of each file's hierarchy */
+    const char *fctl[F_COUNT];   /* and its controller (NULL: cgroup2) */
+    int dirfd[MAX_MOUNTS];       /* lazy mode: the cgroup's directory per mount */
+    int nfds;                    /* descriptors this cgroup holds */
     int slot[S_COUNT];   /* -1: no such series */
     int mem_v2, io_v2, usage_v2, user_v2, thr_v2;
     size_t ndev;
@@ -59,13 +67,28 @@ struct cgc {
     char *base[NHCTL];           /* pid:<n> targets: the path in each hierarchy, or NULL */
     scope_cgroup_mounts *mounts; /* private copy */
     char *path;                  /* resolved root of the watch */
+    int pid;                     /* pid:<n> targets: that process, for its network */
     int metric[M_COUNT];
     struct cg **cgs;
     size_t ncg, cap;
     char *buf;
     size_t bufcap;
     double tick_s;
+    long nfds; /* descriptors held by all cgroups */
 };
+
+SCOPE_API const char *scope_cgroup_group_name(int group)
+{
+    switch (group) {
+    case SCOPE_CGROUP_CPU: return "cpu";
+    case SCOPE_CGROUP_MEMORY: return "memory";
+    case SCOPE_CGROUP_IO: return "io";
+    case SCOPE_CGROUP_NETWORK: return "network";
+    case SCOPE_CGROUP_PIDS: return "pids";
+    case SCOPE_CGROUP_PSI: return "psi";
+    default: return "unknown";
+    }
+}
 
 SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size)
 {
@@ -85,11 +108,17 @@ static ssize_t pread0(int fd, char *buf, size_t cap)
 
 static void close_cg(struct cg *g)
 {
-    for (int f = 0; f < F_COUNT; f++)
-        if (g->fd[f] >= 0) {
+    for (int f = 0; f < F_COUNT; f++) {
+        if (g->fd[f] >= 0)
             close(g->fd[f]);
-            g->fd[f] = -1;
-        }
+        g->fd[f] = -1;
+    }
+    for (int k = 0; k < MAX_MOUNTS; k++) {
+        if (g->dirfd[k] >= 0)
+            close(g->dirfd[k]);
+        g->dirfd[k] = -1;
+    }
+    g->nfds = 0;
 }
 
 static void free_cg(struct cg *g)
@@ -131,12 +160,21 @@ static const char *hier_path(const struct cgc *cc, const char *ctl, const char *
     return path;
 }
 
-static int open_file(struct cgc *cc, const char *ctl, const char *path, const char *file)
+static int open_file(struct cgc *cc, const char *ctl, const char *path, const char *file,
+                     int *midx)
 {
     char dir[4096], full[4400], hp[4096];
     path = hier_path(cc, ctl, path, hp, sizeof hp);
     if (scope__cg_dir(dir, sizeof dir, cc->mounts, ctl, path))
         return -1;
+    if (midx) {
+        const char *mdir;
+        *midx = -1;
+        if (scope_cgroup_mounts_find(cc->mounts, ctl, &mdir, NULL) == 0)
+            for (size_t i = 0; i < cc->mounts->n && i < MAX_MOUNTS; i++)
+                if (cc->mounts->m[i].dir == mdir)
+                    *midx = (int)i;
+    }
     snprintf(full, sizeof full, "%s/%s", dir, file);
     int fd = open(full, O_RDONLY | O_CLOEXEC);
     if (fd >= 0)
@@ -144,10 +182,26 @@ static int open_file(struct cgc *cc, const char *ctl, const char *path, const ch
     if (errno == EMFILE || errno == ENFILE)
         return scope__error_sys(SCOPE_ELIMIT, errno,
                                 "open %s: out of file descriptors (the cgroup collector keeps "
-                                "up to 15 per cgroup); raise RLIMIT_NOFILE (ulimit -n) or narrow "
-                                "scope_cgroup_opts.groups",
+                                "up to 15 per cgroup); raise RLIMIT_NOFILE (ulimit -n), set "
+                                "scope_cgroup_opts.max_fds or .reopen, or narrow .groups",
                                 full);
     return -1;
+}
+
+/* Lazy mode: the cgroup's directory in mount @k, opened once (O_PATH). */
+static int open_dir(struct cgc *cc, struct cg *g, int k, const char *ctl)
+{
+    if (g->dirfd[k] >= 0)
+        return 0;
+    char dir[4096], hp[4096];
+    const char *path = hier_path(cc, ctl, g->path, hp, sizeof hp);
+    if (scope__cg_dir(dir, sizeof dir, cc->mounts, ctl, path))
+        return -1;
+    g->dirfd[k] = open(dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (g->dirfd[k] < 0 && (errno == EMFILE || errno == ENFILE))
+        return scope__error_sys(SCOPE_ELIMIT, errno,
+                                "open %s: out of file descriptors; raise RLIMIT_NOFILE", dir);
+    return g->dirfd[k] >= 0 ? 0 : -1;
 }
 
 static int ctl_version(struct cgc *cc, const char *ctl)
@@ -189,6 +243,9 @@ struct if_ctx {
 static void if_cb(const char *name, void *ud)
 {
     struct cg *g = ((struct if_ctx *)ud)->g;
+    for (size_t i = 0; i < g->nif; i++)
+        if (strcmp(g->ifname[i], name) == 0)
+            return;
     if (g->nif < MAX_IF && strlen(name) < sizeof g->ifname[0])
         snprintf(g->ifname[g->nif++], sizeof g->ifname[0], "%s", name);
 }
@@ -199,7 +256,7 @@ static int first_pid(struct cgc *cc, const char *path)
     const char *pctl;
     if (scope__cg_primary(cc->mounts, NULL, NULL, &pctl))
         return -1;
-    int fd = open_file(cc, *pctl ? pctl : NULL, path, "cgroup.procs");
+    int fd = open_file(cc, *pctl ? pctl : NULL, path, "cgroup.procs", NULL);
     if (fd < 0)
         return -1;
     char b[64];
@@ -216,14 +273,15 @@ static int has_key(const char *buf, size_t n, const char *key)
     return scope__kv_u64(buf, n, key, &v) == 0;
 }
 
+static ssize_t rd(struct cgc *cc, struct cg *g, int f);
+
 /* Registers per-device I/O series for devices that appeared in the
  * cgroup's I/O file since the last call; returns how many were added. */
 static int add_devices(scope_collector *c, struct cgc *cc, struct cg *g)
 {
-    int fd = g->io_v2 ? g->fd[F_IO_STAT] : g->fd[F_IO_BYTES];
-    if (fd < 0 || g->gone)
+    if (g->gone)
         return 0;
-    ssize_t n = pread0(fd, cc->buf, cc->bufcap);
+    ssize_t n = rd(cc, g, g->io_v2 ? F_IO_STAT : F_IO_BYTES);
     if (n <= 0)
         return 0;
     long maj[MAX_DEV], min[MAX_DEV];
@@ -251,6 +309,48 @@ static int add_devices(scope_collector *c, struct cgc *cc, struct cg *g)
     return added;
 }
 
+/* Network of a process in the cgroup: opens /proc/<pid>/net/dev once a
+ * process is there (containers get their cgroup before their first task),
+ * and registers series for interfaces not seen before (lo skipped). Called
+ * at open and on rescan; returns how many interfaces were added. */
+static int add_network(scope_collector *c, struct cgc *cc, struct cg *g)
+{
+    if (g->gone)
+        return 0;
+    if (g->fd[F_NETDEV] < 0) {
+        int pid = cc->pid > 0 && strcmp(g->path, cc->path) == 0 ? cc->pid : first_pid(cc, g->path);
+        if (pid <= 0)
+            return 0;
+        char np[4200];
+        snprintf(np, sizeof np, "%s/proc/%d/net/dev", cc->mounts->prefix, pid);
+        int fd = open(np, O_RDONLY | O_CLOEXEC);
+        if (fd < 0 && (errno == EMFILE || errno == ENFILE))
+            return scope__error_sys(SCOPE_ELIMIT, errno,
+                                    "open %s: out of file descriptors; raise RLIMIT_NOFILE", np);
+        if (fd < 0)
+            return 0;
+        g->fd[F_NETDEV] = fd;
+        g->nfds++;
+        cc->nfds++;
+    }
+    ssize_t n = pread0(g->fd[F_NETDEV], cc->buf, cc->bufcap);
+    if (n <= 0)
+        return 0;
+    size_t had = g->nif;
+    struct if_ctx ctx = {g};
+    scope__cg_netdev_each(cc->buf, (size_t)n, if_cb, &ctx);
+    for (size_t i = had; i < g->nif; i++)
+        for (int k = 0; k < 4; k++) {
+            int s = add_slot(c, cc, g, M_NET_RB + k, "interface", g->ifname[i]);
+            if (s < 0) {
+                g->nif = i; /* keep the table consistent with the slots */
+                return s;
+            }
+            g->if_slot[i][k] = s;
+        }
+    return (int)(g->nif - had);
+}
+
 /* Opens the files of one cgroup and registers its series. Returns 0,
  * SCOPE_EGONE when the cgroup has no directory in the primary hierarchy,
  * or an error. */
@@ -260,8 +360,12 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
     struct cg *g = calloc(1, sizeof *g);
     if (!g)
         return scope__enomem("a cgroup");
-    for (int f = 0; f < F_COUNT; f++)
+    for (int f = 0; f < F_COUNT; f++) {
         g->fd[f] = -1;
+        g->fmount[f] = -1;
+    }
+    for (int k = 0; k < MAX_MOUNTS; k++)
+        g->dirfd[k] = -1;
     for (int s = 0; s < S_COUNT; s++)
         g->slot[s] = -1;
     g->path = scope__strdup(path);
@@ -273,14 +377,19 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
         g->container[0] = '\0';
     if (scope_cgroup_pod_uid(g->pod, sizeof g->pod, path))
         g->pod[0] = '\0';
-    /* The cgroup must exist in the primary hierarchy. */
+    /* The cgroup must exist in at least one hierarchy the collector reads
+     * (a path given under the memory mount may be absent from cpuacct). */
     {
-        const char *pctl;
-        char dir[4096];
-        struct stat st;
-        if (scope__cg_primary(cc->mounts, NULL, NULL, &pctl) ||
-            scope__cg_dir(dir, sizeof dir, cc->mounts, *pctl ? pctl : NULL, path) ||
-            stat(dir, &st) || !S_ISDIR(st.st_mode)) {
+        int found = 0;
+        for (size_t i = 0; i < NHCTL && !found; i++) {
+            char dir[4096], hp[4096];
+            struct stat st;
+            const char *hpath = hier_path(cc, hctl[i], path, hp, sizeof hp);
+            found = scope__cg_dir(dir, sizeof dir, cc->mounts, *hctl[i] ? hctl[i] : NULL,
+                                  hpath) == 0 &&
+                    stat(dir, &st) == 0 && S_ISDIR(st.st_mode);
+        }
+        if (!found) {
             free_cg(g);
             return scope__error(SCOPE_EGONE, ENOENT, "cgroup %s does not exist (or was removed)",
                                 path);
@@ -292,12 +401,16 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
     int rc = 0;
 #define OPEN(F, CTL, NAME)                                                                    \
     do {                                                                                      \
-        int fd_ = open_file(cc, CTL, path, NAME);                                             \
+        int mi_;                                                                              \
+        int fd_ = open_file(cc, CTL, path, NAME, &mi_);                                       \
         if (fd_ < -1) {                                                                       \
             rc = fd_;                                                                         \
             goto fail;                                                                        \
         }                                                                                     \
         g->fd[F] = fd_;                                                                       \
+        g->fname[F] = NAME;                                                                   \
+        g->fmount[F] = (signed char)mi_;                                                      \
+        g->fctl[F] = CTL;                                                                     \
     } while (0)
 #define SLOT(S, ...)                                                                          \
     do {                                                                                      \
@@ -425,39 +538,41 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
             }
         }
     }
-    if (groups & SCOPE_CGROUP_NETWORK) {
-        int pid = first_pid(cc, path);
-        if (pid > 0) {
-            char np[4200];
-            snprintf(np, sizeof np, "%s/proc/%d/net/dev", cc->mounts->prefix, pid);
-            int fd = open(np, O_RDONLY | O_CLOEXEC);
-            if (fd < 0 && (errno == EMFILE || errno == ENFILE)) {
-                rc = scope__error_sys(SCOPE_ELIMIT, errno,
-                                      "open %s: out of file descriptors; raise RLIMIT_NOFILE", np);
-                goto fail;
-            }
-            g->fd[F_NETDEV] = fd;
-            ssize_t n;
-            if (fd >= 0 && (n = pread0(fd, b, cap)) > 0) {
-                struct if_ctx ctx = {g};
-                scope__cg_netdev_each(b, (size_t)n, if_cb, &ctx);
-                for (size_t i = 0; i < g->nif; i++)
-                    for (int k = 0; k < 4; k++) {
-                        int s = add_slot(c, cc, g, M_NET_RB + k, "interface", g->ifname[i]);
-                        if (s < 0) {
-                            rc = s;
-                            goto fail;
-                        }
-                        g->if_slot[i][k] = s;
-                    }
-            }
-        }
-    }
+    if (groups & SCOPE_CGROUP_NETWORK && (rc = add_network(c, cc, g)) < 0)
+        goto fail;
+    rc = 0;
 #undef OPEN
 #undef SLOT
+    int held = 0; /* the network descriptor is counted already */
+    for (int f = 0; f < F_COUNT; f++)
+        held += g->fd[f] >= 0;
+    /* Reopen mode: always, or when keeping these files would go past the
+     * descriptor budget: keep the directories, open files per sample. */
+    if (cc->opts.reopen || (cc->opts.max_fds > 0 && cc->nfds + held - g->nfds > cc->opts.max_fds))
+        for (int f = 0; f < F_COUNT; f++) {
+            if (f == F_NETDEV || g->fd[f] < 0 || g->fmount[f] < 0)
+                continue;
+            int r = open_dir(cc, g, g->fmount[f], g->fctl[f]);
+            if (r < -1) {
+                rc = r;
+                goto fail;
+            }
+            if (r == 0) {
+                close(g->fd[f]);
+                g->fd[f] = FD_LAZY;
+            }
+        }
+    held = 0;
+    for (int f = 0; f < F_COUNT; f++)
+        held += g->fd[f] >= 0;
+    for (int k = 0; k < MAX_MOUNTS; k++)
+        held += g->dirfd[k] >= 0;
+    cc->nfds += held - g->nfds;
+    g->nfds = held;
     *out = g;
     return 0;
 fail:
+    cc->nfds -= g->nfds;
     free_cg(g);
     return rc;
 }
@@ -551,13 +666,17 @@ static int cgc_rescan(scope_collector *c)
 {
     struct cgc *cc = c->impl;
     int added = 0;
-    if (cc->opts.per_device)
-        for (size_t i = 0; i < cc->ncg; i++) {
-            int rc = add_devices(c, cc, cc->cgs[i]);
-            if (rc < 0)
-                return rc;
-            added += rc;
+    int groups = cc->opts.groups ? cc->opts.groups : 0x3f;
+    for (size_t i = 0; i < cc->ncg; i++) {
+        int rc = cc->opts.per_device ? add_devices(c, cc, cc->cgs[i]) : 0;
+        if (rc >= 0 && groups & SCOPE_CGROUP_NETWORK) {
+            int r2 = add_network(c, cc, cc->cgs[i]);
+            rc = r2 < 0 ? r2 : rc + r2;
         }
+        if (rc < 0)
+            return rc;
+        added += rc;
+    }
     if (cc->opts.depth <= 0)
         return added;
     int rc = scan_root(c, cc);
@@ -567,6 +686,7 @@ static int cgc_rescan(scope_collector *c)
 static void end_cg(scope_collector *c, struct cg *g, int64_t wall_ns)
 {
     g->gone = 1;
+    ((struct cgc *)c->impl)->nfds -= g->nfds;
     for (int s = 0; s < S_COUNT; s++)
         if (g->slot[s] >= 0)
             scope__collector_end_slot(c, (size_t)g->slot[s], wall_ns);
@@ -589,9 +709,21 @@ static inline void put(scope_collector *c, const struct cg *g, int s, double v)
  * skipped), -1 when the cgroup is gone. */
 static ssize_t rd(struct cgc *cc, struct cg *g, int f)
 {
-    if (g->fd[f] < 0)
+    int fd = g->fd[f];
+    if (fd == FD_LAZY) {
+        fd = openat(g->dirfd[(int)g->fmount[f]], g->fname[f], O_RDONLY | O_CLOEXEC);
+        if (fd < 0)
+            return errno == ENOENT || errno == ENODEV ? -1 : 0;
+        ssize_t n = pread0(fd, cc->buf, cc->bufcap);
+        int e = errno;
+        close(fd);
+        if (n < 0)
+            return e == ENODEV || e == ENOENT ? -1 : 0;
+        return n;
+    }
+    if (fd < 0)
         return 0;
-    ssize_t n = pread0(g->fd[f], cc->buf, cc->bufcap);
+    ssize_t n = pread0(fd, cc->buf, cc->bufcap);
     if (n < 0)
         return (errno == ENODEV || errno == ENOENT) && f != F_NETDEV ? -1 : 0;
     return n;
@@ -772,6 +904,7 @@ static void cgc_stop(scope_collector *c)
     for (size_t i = 0; i < cc->ncg; i++)
         free_cg(cc->cgs[i]);
     cc->ncg = 0;
+    cc->nfds = 0;
 }
 
 static void cgc_destroy(scope_collector *c)
@@ -836,11 +969,11 @@ SCOPE_API int scope_cgroup_open(scope_collector **out, const scope_cgroup_mounts
     int rc = scope__opts_copy(&cc->opts, opts, sizeof cc->opts, "scope_cgroup_opts");
     if (rc)
         goto fail;
-    if (cc->opts.depth < 0 || (cc->opts.groups & ~0x3f)) {
+    if (cc->opts.depth < 0 || cc->opts.max_fds < 0 || (cc->opts.groups & ~0x3f)) {
         rc = scope__error(SCOPE_EINVAL, 0,
-                          "scope_cgroup_opts: depth %d must be >= 0 and groups 0x%x an OR of "
-                          "SCOPE_CGROUP_* values",
-                          (int)cc->opts.depth, (unsigned)cc->opts.groups);
+                          "scope_cgroup_opts: depth %d and max_fds %d must be >= 0 and groups "
+                          "0x%x an OR of SCOPE_CGROUP_* values",
+                          (int)cc->opts.depth, (int)cc->opts.max_fds, (unsigned)cc->opts.groups);
         goto fail;
     }
     if (mounts) {
@@ -858,6 +991,7 @@ SCOPE_API int scope_cgroup_open(scope_collector **out, const scope_cgroup_mounts
     cc->path = scope__strdup(path);
     if (strncmp(cgroup, "pid:", 4) == 0) {
         int pid = atoi(cgroup + 4);
+        cc->pid = pid;
         for (size_t i = 0; i < NHCTL; i++) {
             char hp[4096];
             const char *d;

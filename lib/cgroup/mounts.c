@@ -689,11 +689,25 @@ SCOPE_API int scope_cgroup_resolve(char *buf, size_t cap, const scope_cgroup_mou
             return copy_out(buf, cap, rel);
         }
     }
-    /* A hierarchy-relative path: it must exist in the primary hierarchy. */
+    /* A hierarchy-relative path: it must exist in the primary hierarchy, or
+     * else in another one (a v1 host may hold it under memory only). */
     char full[8192];
     rc = scope__cg_dir(full, sizeof full, m, *pctl ? pctl : NULL, clean);
     if (rc == 0 && exists_dir(full))
         return copy_out(buf, cap, clean);
+    for (size_t i = 0; i < m->n; i++) {
+        const struct scope__cg_mount *e = &m->m[i];
+        size_t rl = strlen(e->root);
+        const char *rest = clean;
+        if (strcmp(e->root, "/") != 0) {
+            if (strncmp(clean, e->root, rl) != 0 || (clean[rl] != '/' && clean[rl] != '\0'))
+                continue;
+            rest = clean + rl;
+        }
+        snprintf(full, sizeof full, "%s%s", e->dir, strcmp(rest, "/") ? rest : "");
+        if (exists_dir(full))
+            return copy_out(buf, cap, clean);
+    }
     return scope__error(SCOPE_ENOENT, 0,
                         "cgroup %s does not exist under %s; give a path relative to the "
                         "hierarchy root as /proc/<pid>/cgroup shows it",
