@@ -1,0 +1,32 @@
+# The Python bindings' unittest suite (bindings/python/tests/test_*.py),
+# one ctest per module, run by SCOPE_PYTHON (/usr/bin/python3) against the
+# build tree's libscope.so.0. Label nosan: ctypes cannot dlopen an
+# ASan-built library without LD_PRELOAD of libasan, and several tests
+# measure RSS.
+if(NOT SCOPE_PYTHON OR NOT EXISTS "${SCOPE_PYTHON}")
+  message(STATUS "Python tests skipped: no interpreter (SCOPE_PYTHON)")
+  return()
+endif()
+set(_py_env ${SCOPE_TEST_ENV}
+  "SCOPE_LIBRARY=$<TARGET_SONAME_FILE:scope>"
+  "PYTHONPATH=${PROJECT_SOURCE_DIR}/bindings/python"
+  "PYTHONDONTWRITEBYTECODE=1")
+file(GLOB _py_tests CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/bindings/python/tests/test_*.py)
+list(SORT _py_tests)
+foreach(t ${_py_tests})
+  get_filename_component(mod ${t} NAME_WE)
+  add_test(NAME python_${mod}
+           COMMAND ${SCOPE_PYTHON} -m unittest -v ${mod}
+           WORKING_DIRECTORY ${PROJECT_SOURCE_DIR}/bindings/python/tests)
+  set_tests_properties(python_${mod} PROPERTIES LABELS "python;nosan" TIMEOUT 300
+                       ENVIRONMENT "${_py_env}")
+endforeach()
+
+# `cmake --install` into a scratch prefix, then import the installed
+# package with no variable set: it must find the library it was installed
+# with.
+add_test(NAME python_install
+  COMMAND ${CMAKE_COMMAND} -DBUILD=${PROJECT_BINARY_DIR} -DPYTHON=${SCOPE_PYTHON}
+          -DPREFIX=${PROJECT_BINARY_DIR}/python-install-test -DSITE=${SCOPE_PYTHON_SITE}
+          -P ${PROJECT_SOURCE_DIR}/bindings/python/tests/install_check.cmake)
+set_tests_properties(python_install PROPERTIES LABELS "python;nosan" TIMEOUT 120)
