@@ -30,7 +30,7 @@ from .errors import __all__ as _errors_all
 from .series import Kind, Series, SeriesSet, kind_name
 from .collector import Collector, Metric, Proc
 from .recorder import Recorder
-from .export import Format, dumps, export, format_name
+from .exporters import Format, dumps, export, format_name
 
 __version__ = "0.1.0"
 

@@ -259,12 +259,12 @@ class SeriesSet(Handle):
     # -- export -------------------------------------------------------------
     def export(self, dest, format="csv", **opts):
         """Writes the set to @dest (path or file); see :func:`scope.export`."""
-        from . import export as _export
+        from . import exporters as _export
         return _export.export(self, dest, format, **opts)
 
     def to_string(self, format="csv", **opts):
         """The set in @format as a str; see :func:`scope.dumps`."""
-        from . import export as _export
+        from . import exporters as _export
         return _export.dumps(self, format, **opts)
 
     # -- pandas -------------------------------------------------------------
