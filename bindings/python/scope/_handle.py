@@ -1,17 +1,13 @@
 """Common machinery: owned C handles, optional numpy, time conversion."""
 
 import datetime
-import os
 
 from . import errors
 
-if os.environ.get("SCOPE_NO_NUMPY"):
-    np = None  # lets the tests exercise the list fallback
-else:
-    try:
-        import numpy as np
-    except ImportError:  # pragma: no cover - depends on the machine
-        np = None
+try:
+    import numpy as np
+except ImportError:  # without numpy, columns are plain lists
+    np = None
 
 
 def pandas():
