@@ -58,9 +58,11 @@ class Handle:
             self._release(p)
 
     def __enter__(self):
+        """Returns the handle itself."""
         return self
 
     def __exit__(self, *exc):
+        """Closes the handle."""
         self.close()
         return False
 

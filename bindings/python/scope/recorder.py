@@ -91,7 +91,6 @@ class Recorder(Handle):
         for c in collectors:
             self.add(c)
 
-    # -- set-up -------------------------------------------------------------
     def add(self, collector):
         """Adds a collector (before start). Raises AlreadyExists when added
         already, StateError while recording."""
@@ -130,7 +129,6 @@ class Recorder(Handle):
         self._cb_obj = _lib.callback_type("scope_recorder_cb")(trampoline)
         lib.scope_recorder_set_callback(self._p(), self._cb_obj, None)
 
-    # -- running ------------------------------------------------------------
     def start(self):
         """Starts the collectors and the recorder thread; the first sample
         is taken at once. Raises StateError when recording, or the error of
@@ -190,7 +188,6 @@ class Recorder(Handle):
         lib.scope_recorder_mark(self._p(), cstr(key, "mark key"),
                                 None if value is None else cstr(value, "mark value"))
 
-    # -- results ------------------------------------------------------------
     @property
     def series(self):
         """The series of the last finished recording (a SeriesSet owned by
@@ -228,13 +225,15 @@ class Recorder(Handle):
             return self._final[3] if self._final else ""
         return text(lib.scope_recorder_last_error(self._ptr))
 
-    # -- lifetime -----------------------------------------------------------
     def __enter__(self):
+        """Starts the recording (unless started already)."""
         if not self._started:
             self.start()
         return self
 
     def __exit__(self, exc_type, exc, tb):
+        """Stops, waits (raising a callback's exception unless the body
+        raised), keeps the series and counters, and closes the recorder."""
         try:
             if self._started:
                 self.stop()

@@ -106,7 +106,6 @@ class SeriesSet(Handle):
         self._views = {}  # series address -> WeakSet of _Column
         self._closing = False
 
-    # -- lifetime ---------------------------------------------------------
     def _live_views(self, series_ptr=None):
         if series_ptr is not None:
             ws = self._views.get(series_ptr)
@@ -153,7 +152,6 @@ class SeriesSet(Handle):
     def _release(self, ptr):
         lib.scope_series_set_free(ptr)
 
-    # -- container --------------------------------------------------------
     def __len__(self):
         return lib.scope_series_set_count(self._p())
 
@@ -256,7 +254,6 @@ class SeriesSet(Handle):
         lib.scope_series_set_merge(c._p(), self._p())
         return c
 
-    # -- export -------------------------------------------------------------
     def export(self, dest, format="csv", **opts):
         """Writes the set to @dest (path or file); see :func:`scope.export`."""
         from . import exporters as _export
@@ -267,7 +264,6 @@ class SeriesSet(Handle):
         from . import exporters as _export
         return _export.dumps(self, format, **opts)
 
-    # -- pandas -------------------------------------------------------------
     def to_records(self):
         """Plain Python rows (no numpy needed): a list of
         ``(timestamp_ns, metric, labels_dict, value)`` tuples."""
@@ -433,7 +429,6 @@ class Series:
         except ValueError:
             return "<scope.Series of a closed set>"
 
-    # -- columns ------------------------------------------------------------
     def _column(self, fn, ctype_, typestr, dtype):
         p = self._p()
         n = lib.scope_series_count(p)
@@ -483,7 +478,6 @@ class Series:
         return pd.Series(self.values, index=_times(pd, self.timestamps, tz).rename("time"),
                          name=self.selector, copy=False)
 
-    # -- growing ------------------------------------------------------------
     def append(self, timestamp, value):
         """Appends one point (timestamp: ns or datetime; not below the last)."""
         p = self._p()
