@@ -30,3 +30,23 @@ add_test(NAME python_install
           -DPREFIX=${PROJECT_BINARY_DIR}/python-install-test -DSITE=${SCOPE_PYTHON_SITE}
           -P ${PROJECT_SOURCE_DIR}/bindings/python/tests/install_check.cmake)
 set_tests_properties(python_install PROPERTIES LABELS "python;nosan" TIMEOUT 120)
+
+# Notebooks (examples/notebooks/*.ipynb), executed top to bottom with
+# Debian's jupyter-nbconvert and python3-ipykernel (kernel: /usr/bin/python3).
+find_program(SCOPE_JUPYTER NAMES jupyter PATHS /usr/bin NO_DEFAULT_PATH)
+find_program(SCOPE_JUPYTER NAMES jupyter)
+file(GLOB _notebooks CONFIGURE_DEPENDS ${PROJECT_SOURCE_DIR}/examples/notebooks/*.ipynb)
+if(_notebooks AND NOT SCOPE_JUPYTER)
+  message(STATUS "Notebook tests skipped: no jupyter (Debian: jupyter-nbconvert python3-ipykernel)")
+endif()
+foreach(nb ${_notebooks})
+  if(NOT SCOPE_JUPYTER)
+    break()
+  endif()
+  get_filename_component(nbname ${nb} NAME_WE)
+  add_test(NAME python_notebook_${nbname}
+           COMMAND ${SCOPE_PYTHON} ${PROJECT_SOURCE_DIR}/examples/notebooks/run_notebook.py
+                   ${SCOPE_JUPYTER} ${nb} ${PROJECT_BINARY_DIR}/notebooks)
+  set_tests_properties(python_notebook_${nbname} PROPERTIES LABELS "python;nosan" TIMEOUT 300
+                       ENVIRONMENT "${_py_env}")
+endforeach()
