@@ -1,6 +1,5 @@
 """Data hand-over without copies, owner lifetimes, and leak checks
 (RSS-based, hence label nosan)."""
-import ctypes
 import gc
 import time
 import unittest
