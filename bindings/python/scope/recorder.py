@@ -17,6 +17,8 @@ the counters, and frees the C recorder. Without ``with``, call
 
 import atexit
 import ctypes
+import threading
+import time
 import weakref
 
 from . import _lib
@@ -29,6 +31,7 @@ from .series import SeriesSet
 __all__ = ["Recorder"]
 
 _running = weakref.WeakSet()
+_tls = threading.local()  # .recorder: the recorder whose callback runs on this thread
 
 
 @atexit.register
@@ -73,6 +76,8 @@ class Recorder(Handle):
         self._final = None  # counters kept when the handle is freed
         self._cb_exc = None
         self._cb_stop = False
+        self._ended = threading.Event()  # set when the callback ended the run
+        self._deadline = None
         self._started = False
         opts = _lib.struct_type("scope_recorder_opts")()
         lib.scope_recorder_opts_init(ctypes.byref(opts), ctypes.sizeof(opts))
@@ -81,6 +86,7 @@ class Recorder(Handle):
         if opts.duration_ns == 0 and duration is not None:
             raise invalid("recorder duration %r rounds to 0 ns; use None for 'until stopped'"
                           % (duration,))
+        self._duration = opts.duration_ns / 1e9 if opts.duration_ns else None
         opts.rescan_every = int(rescan_every)
         out = ctypes.c_void_p()
         lib.scope_recorder_new(ctypes.byref(out), ctypes.byref(opts))
@@ -115,16 +121,20 @@ class Recorder(Handle):
             if me is None:
                 return 1
             view = SeriesSet._wrap(set_ptr, owned=False, transient=True)
+            _tls.recorder = me
             try:
                 if fn(me, view, wall_ns):
                     me._cb_stop = True
+                    me._ended.set()
                     return 1
                 return 0
             except BaseException as e:  # abort the run; wait() raises it again
                 me._cb_exc = e
+                me._ended.set()
                 return 1
             finally:
                 view._ptr = None
+                _tls.recorder = None
 
         self._cb_obj = _lib.callback_type("scope_recorder_cb")(trampoline)
         lib.scope_recorder_set_callback(self._p(), self._cb_obj, None)
@@ -136,14 +146,18 @@ class Recorder(Handle):
         p = self._p()
         self._cb_exc = None
         self._cb_stop = False
+        self._ended.clear()
         lib.scope_recorder_start(p)
         self._started = True
+        if self._duration:
+            self._deadline = time.monotonic() + self._duration
         self._series = None
         _running.add(self)
         return self
 
     def stop(self):
         """Asks the recording to stop and returns at once (any thread)."""
+        self._deadline = None  # wait() need not sleep until the duration ends
         if self._ptr is not None:
             lib.scope_recorder_stop(self._ptr)
 
@@ -158,6 +172,8 @@ class Recorder(Handle):
             the recorder thread's fatal error (OutOfMemory).
         """
         p = self._p()
+        self._not_from_callback("wait")
+        self._sleep_until_done()
         try:
             lib.scope_recorder_wait(p)
         except CallbackError:
@@ -172,6 +188,23 @@ class Recorder(Handle):
         finally:
             _running.discard(self)
         return self._series
+
+    def _not_from_callback(self, what):
+        if getattr(_tls, "recorder", None) is self:
+            raise state_error("Recorder.%s() called from its own callback would wait for "
+                              "itself: return True from the callback to stop instead" % what)
+
+    def _sleep_until_done(self):
+        # With a duration, wait in Python so that Ctrl-C (KeyboardInterrupt)
+        # stops the recording instead of being held until the C wait returns.
+        try:
+            while self._started and self._deadline is not None:
+                left = self._deadline - time.monotonic()
+                if left <= 0 or self._ended.wait(min(left, 0.1)):
+                    break
+        except BaseException:
+            self.stop()
+            raise
 
     def _take(self, p):
         # Keep a copy that outlives the recorder (and its next start).
@@ -258,8 +291,9 @@ class Recorder(Handle):
         p = self._ptr
         if p is None:
             return
+        self._not_from_callback("close")
         if self._started:
-            lib.scope_recorder_stop(p)
+            self.stop()
             try:
                 self.wait()
             except BaseException:

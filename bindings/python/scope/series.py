@@ -164,7 +164,8 @@ class SeriesSet(Handle):
         """s[i] for the i-th series (in the order they were added), or
         s["name"] for the only series of that name."""
         p = self._p()
-        if isinstance(key, int):
+        if not isinstance(key, str) and hasattr(key, "__index__"):
+            key = key.__index__()
             n = lib.scope_series_set_count(p)
             if key < 0:
                 key += n

@@ -113,6 +113,7 @@ class Series(unittest.TestCase):
         self.assertTrue(math.isnan(s["temp"].values[1]))
         self.assertEqual(s["temp"].timestamps[1], 5 * 10**9)
         self.assertEqual(s[-1], s["temp"])
+        self.assertEqual(s[np.int64(1)], s["temp"])
         with self.assertRaises(IndexError):
             s[2]
         with self.assertRaises(KeyError):
@@ -362,12 +363,15 @@ class Recorder(unittest.TestCase):
             rec.mark("1bad", "x")
         s = rec.wait()  # ends by itself after the duration
         self.assertIs(s, rec.series)
-        self.assertEqual(rec.sample_count, 6)  # first at once, then 5 ticks
+        n1 = rec.sample_count
+        # first at once, then 5 ticks (ticks missed on a busy machine are counted)
+        self.assertLessEqual(rec.sample_count, 6)
+        self.assertGreaterEqual(rec.sample_count + rec.missed_count, 6)
         rec.start()
         rec.stop()
         rec.wait()
         self.assertIsNot(rec.series, s)
-        self.assertEqual(len(s["scope_recorder_sample_seconds"]), 6)  # still ours
+        self.assertEqual(len(s["scope_recorder_sample_seconds"]), n1)  # still ours
         rec.close()
         rec.close()
         p.close()

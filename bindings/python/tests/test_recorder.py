@@ -122,6 +122,39 @@ class Callbacks(unittest.TestCase):
         marks = {x.label("n") for x in rec.series.select("process_threads")}
         self.assertTrue({"1", "2", "3"} <= marks)
 
+    def test_wait_or_close_from_callback_is_refused(self):
+        def cb(rec, s, wall_ns):
+            rec.wait()
+
+        rec = scope.Recorder(interval=0.01, callback=cb)
+        rec.start()
+        with self.assertRaises(scope.StateError) as cm:
+            rec.wait()
+        self.assertIn("callback", cm.exception.message)
+        rec.close()
+
+    def test_ctrl_c_during_wait_stops_the_recording(self):
+        import _thread
+        rec = scope.Recorder([scope.Proc()], interval=0.01, duration=30)
+        rec.start()
+        threading.Timer(0.1, _thread.interrupt_main).start()
+        t0 = time.monotonic()
+        with self.assertRaises(KeyboardInterrupt):
+            rec.wait()
+        rec.close()
+        self.assertLess(time.monotonic() - t0, 5)
+        self.assertLess(rec.sample_count, 100)
+
+    def test_duration_ends_the_recording(self):
+        t0 = time.monotonic()
+        with scope.Recorder(interval=0.01, duration=0.2) as rec:
+            rec.wait()
+        self.assertGreaterEqual(time.monotonic() - t0, 0.19)
+        # the first sample at once, then one per tick for 20 ticks; a busy
+        # machine may make the recorder miss ticks (counted, never stretched)
+        self.assertLessEqual(rec.sample_count, 21)
+        self.assertGreaterEqual(rec.sample_count + rec.missed_count, 21)
+
     def test_stop_from_another_thread(self):
         rec = scope.Recorder([scope.Proc()], interval=0.01)
         rec.start()
