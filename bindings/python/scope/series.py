@@ -153,9 +153,11 @@ class SeriesSet(Handle):
         lib.scope_series_set_free(ptr)
 
     def __len__(self):
+        """The number of series."""
         return lib.scope_series_set_count(self._p())
 
     def __iter__(self):
+        """The series, in the order they were added."""
         p = self._p()
         for i in range(lib.scope_series_set_count(p)):
             yield Series(self, lib.scope_series_set_at(p, i))
@@ -386,18 +388,22 @@ class Series:
 
     @property
     def name(self):
+        """The metric name."""
         return text(lib.scope_series_name(self._p()))
 
     @property
     def unit(self):
+        """The unit ("seconds", "bytes", "1", ...; "" when none)."""
         return text(lib.scope_series_unit(self._p()))
 
     @property
     def help(self):
+        """The one-line description ("" when none)."""
         return text(lib.scope_series_help(self._p()))
 
     @property
     def kind(self):
+        """Kind.GAUGE or Kind.COUNTER."""
         return Kind(lib.scope_series_kind(self._p()))
 
     @property
@@ -422,6 +428,7 @@ class Series:
         return lib.scope_series_end_time(self._p())
 
     def __len__(self):
+        """The number of points."""
         return lib.scope_series_count(self._p())
 
     def __repr__(self):
