@@ -29,7 +29,7 @@ from .errors import *  # noqa: F401,F403
 from .errors import __all__ as _errors_all
 from .series import Kind, Series, SeriesSet, kind_name
 from .collector import Collector, Metric, Proc
-from .recorder import Recorder
+from .recorder import Recorder, record
 from .exporters import Format, dumps, export, format_name
 
 __version__ = "0.1.0"
@@ -91,6 +91,6 @@ __all__ = [
     "version", "version_number", "library_path", "strerror", "error_name", "last_error",
     "clear_error", "clock_now", "wall_ns", "mono_ns",
     "Kind", "Series", "SeriesSet", "kind_name",
-    "Collector", "Metric", "Proc", "Recorder",
+    "Collector", "Metric", "Proc", "Recorder", "record",
     "Format", "dumps", "export", "format_name",
 ] + list(_errors_all)

@@ -33,6 +33,24 @@ class Collector(Handle):
     closed before the recorder (its memory is released with the recorder's
     when both are garbage)."""
 
+    def _open(self, fn, opts_type, opts, *args):
+        """For area constructors: fills the options struct @opts_type (e.g.
+        "scope_proc_opts") from the dict @opts through its _opts_init, calls
+        the C constructor @fn(&out, *args, &opts) and adopts the handle.
+        Unknown option names raise TypeError."""
+        self._adopt(None)
+        o = _lib.struct_type(opts_type)()
+        getattr(lib, opts_type + "_init")(ctypes.byref(o), ctypes.sizeof(o))
+        known = {name for name, _ in o._fields_} - {"size"}
+        for k, v in opts.items():
+            if k not in known:
+                raise TypeError("%s: unknown option %r (known: %s)"
+                                % (type(self).__name__, k, ", ".join(sorted(known))))
+            setattr(o, k, v)
+        out = ctypes.c_void_p()
+        getattr(lib, fn)(ctypes.byref(out), *args, ctypes.byref(o))
+        self._adopt(out.value)
+
     def _adopt(self, ptr):
         self._ptr = ptr
         self._attached = 0  # recorders using this collector
@@ -138,11 +156,6 @@ class Proc(Collector):
     def __init__(self, pid=None, threads=False):
         if pid is None:
             pid = os.getpid()
-        opts = _lib.struct_type("scope_proc_opts")()
-        lib.scope_proc_opts_init(ctypes.byref(opts), ctypes.sizeof(opts))
-        opts.threads = 1 if threads else 0
-        out = ctypes.c_void_p()
-        self._adopt(None)
-        lib.scope_proc_open(ctypes.byref(out), int(pid), ctypes.byref(opts))
-        self._adopt(out.value)
+        self._open("scope_proc_open", "scope_proc_opts", {"threads": 1 if threads else 0},
+                   int(pid))
         self.pid = int(pid)

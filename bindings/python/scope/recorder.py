@@ -28,7 +28,7 @@ from .collector import Collector
 from .errors import CallbackError
 from .series import SeriesSet
 
-__all__ = ["Recorder"]
+__all__ = ["Recorder", "record"]
 
 _running = weakref.WeakSet()
 _tls = threading.local()  # .recorder: the recorder whose callback runs on this thread
@@ -328,3 +328,42 @@ def _ns(seconds, what):
         raise invalid("recorder %s must be a number of seconds, got %r" % (what, seconds)) \
             from None
     return ns
+
+
+def record(work=None, collectors=(), interval=1.0, duration=None, marks=None, **kwargs):
+    """Records @collectors while @work runs (or for @duration seconds) and
+    returns the recorded SeriesSet: the one call a notebook needs::
+
+        s = scope.record(lambda: run_load_test(), [scope.Proc(pid)], interval=0.1)
+        df = s.to_pandas()
+
+    Args:
+        work: a callable run in this thread while recording; its exception
+            propagates (the recording is stopped and kept on the exception
+            as ``exc.scope_series``). None records for @duration.
+        collectors, interval, duration: as for :class:`Recorder`; other
+            keyword arguments (rescan_every, callback) are passed on.
+        marks: dict of labels put on every sample (Recorder.mark).
+    """
+    if work is None and duration is None:
+        raise invalid("record() needs work to run or a duration")
+    rec = Recorder(collectors, interval=interval, duration=duration, **kwargs)
+    try:
+        for k, v in (marks or {}).items():
+            rec.mark(k, v)
+        rec.start()
+        if work is None:
+            return rec.wait()
+        try:
+            work()
+        except BaseException as e:
+            rec.stop()
+            try:
+                e.scope_series = rec.wait()
+            except BaseException:
+                pass
+            raise
+        rec.stop()
+        return rec.wait()
+    finally:
+        rec.close()

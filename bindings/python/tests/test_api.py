@@ -376,6 +376,36 @@ class Recorder(unittest.TestCase):
         rec.close()
         p.close()
 
+    def test_record_one_call(self):
+        def work():  # 0.15 s of CPU, however busy the machine (bounded at 10 s)
+            c, t = time.process_time(), time.monotonic()
+            while time.process_time() - c < 0.15 and time.monotonic() - t < 10:
+                pass
+        p = scope.Proc()
+        t0 = os.times()
+        s = scope.record(work, [p], interval=0.02, marks={"run": "a"})
+        t1 = os.times()
+        used = (t1.user + t1.system) - (t0.user + t0.system)
+        cpu = sum(x.values[-1] - x.values[0] for x in s.select("process_cpu_seconds_total"))
+        # The recording covers all but the last interval of the busy loop;
+        # CPU times have a resolution of one tick (10 ms) per mode.
+        self.assertGreater(used, 0.14)
+        self.assertLessEqual(cpu, used + 0.02)
+        self.assertGreaterEqual(cpu, used - 0.02 - 0.04)
+        self.assertEqual({x.label("run") for x in s.select("process_threads")}, {"a"})
+        s2 = scope.record(collectors=[p], interval=0.01, duration=0.05)
+        self.assertLessEqual(len(s2["scope_recorder_sample_seconds"]), 6)
+        with self.assertRaises(ZeroDivisionError) as cm:
+            scope.record(lambda: 1 / 0, [p], interval=0.01)
+        self.assertGreaterEqual(len(cm.exception.scope_series["scope_recorder_sample_seconds"]), 1)
+        with self.assertRaises(scope.InvalidArgument):
+            scope.record()
+        with self.assertRaises(TypeError) as cm:  # unknown option names are refused
+            scope.Proc.__new__(scope.Proc)._open("scope_proc_open", "scope_proc_opts",
+                                                 {"thread": 1}, 1)
+        self.assertIn("threads", str(cm.exception))
+        p.close()  # every recorder is closed
+
     def test_collector_failing_to_start(self):
         rec = scope.Recorder([scope.Proc(pid=2**22 + 4321)], interval=0.01)
         with self.assertRaises(scope.Gone) as cm:
