@@ -63,6 +63,7 @@ _C_SCALARS = {
     "int32_t": ctypes.c_int32,
     "int64_t": ctypes.c_int64,
     "uint64_t": ctypes.c_uint64,
+    "uint32_t": ctypes.c_uint32,
     "size_t": ctypes.c_size_t,
     "double": ctypes.c_double,
 }

@@ -3,86 +3,18 @@ callback typedefs, options structs, enums), the export lists
 (lib/*/exports.txt) and the library's dynamic symbols must agree."""
 import glob
 import os
-import re
 import shutil
 import subprocess
+import sys
 import unittest
 
-from _util import SOURCE_DIR
+from _util import HERE, SOURCE_DIR
+
+sys.path.insert(0, os.path.join(os.path.dirname(HERE), "tools"))
+from cheader import norm, parse_exports, parse_headers  # noqa: E402
 
 import scope
 from scope import _lib
-
-
-def norm(t):
-    """Normalises the spelling of a C type: "const char*const *" ->
-    "const char *const *"."""
-    t = re.sub(r"\s+", " ", t.strip())
-    t = re.sub(r"\s*\*\s*", "*", t)
-    t = re.sub(r"(?<=\w)\*", " *", t)
-    return t
-
-
-def strip_name(param):
-    """"const scope_series_set *set" -> "const scope_series_set *"."""
-    p = param.strip()
-    m = re.match(r"^(.*?[\s*])([A-Za-z_]\w*)$", p)
-    if m and m.group(1).strip() not in ("const", "struct", "unsigned", "signed"):
-        p = m.group(1)
-    return norm(p)
-
-
-def params(text):
-    text = text.strip()
-    if text in ("", "void"):
-        return ()
-    return tuple(strip_name(p) for p in text.split(","))
-
-
-def parse_headers(include_dir):
-    """Returns (functions, callbacks, structs, enums) declared by the public
-    headers: functions {name: (ret, (args...))}, callbacks likewise,
-    structs {name: ((type, field), ...)}, enums {name: {const: value}}."""
-    functions, callbacks, structs, enums = {}, {}, {}, {}
-    for path in sorted(glob.glob(os.path.join(include_dir, "scope", "*.h"))):
-        with open(path) as f:
-            src = f.read()
-        src = re.sub(r"/\*.*?\*/", " ", src, flags=re.S)
-        src = re.sub(r"//[^\n]*", " ", src)
-        src = re.sub(r"^\s*#[^\n]*(\\\n[^\n]*)*", " ", src, flags=re.M)
-        for m in re.finditer(r"\bSCOPE_API\s+([^;(]*?)\b(scope_\w+)\s*\(([^)]*)\)\s*;", src):
-            functions[m.group(2)] = (norm(m.group(1)), params(m.group(3)), os.path.basename(path))
-        for m in re.finditer(r"typedef\s+([^;(]*?)\(\s*\*\s*(scope_\w+)\s*\)\s*\(([^)]*)\)\s*;",
-                             src):
-            callbacks[m.group(2)] = (norm(m.group(1)), params(m.group(3)))
-        for m in re.finditer(r"typedef\s+struct\s+(scope_\w+)\s*\{([^}]*)\}\s*(\w+)\s*;", src):
-            fields = []
-            for decl in m.group(2).split(";"):
-                decl = decl.strip()
-                if decl:
-                    mm = re.match(r"^(.*?[\s*])([A-Za-z_]\w*)$", decl)
-                    fields.append((norm(mm.group(1)), mm.group(2)))
-            structs[m.group(1)] = tuple(fields)
-        for m in re.finditer(r"\benum\s+(scope_\w+)\s*\{([^}]*)\}\s*;", src):
-            values = {}
-            for item in m.group(2).split(","):
-                item = item.strip()
-                if item:
-                    k, _, v = item.partition("=")
-                    values[k.strip()] = int(v.strip(), 0)
-            enums[m.group(1)] = values
-    return functions, callbacks, structs, enums
-
-
-def parse_exports(lib_dir):
-    syms = {}
-    for path in sorted(glob.glob(os.path.join(lib_dir, "*", "exports.txt"))):
-        with open(path) as f:
-            for line in f:
-                line = line.strip()
-                if line and not line.startswith("#"):
-                    syms[line.split()[0]] = os.path.relpath(path, lib_dir)
-    return syms
 
 
 def compare(headers, exports, tables):
@@ -183,6 +115,30 @@ class Agreement(unittest.TestCase):
             init = getattr(_lib.lib, name.replace("_opts", "_opts_init"))
             self.assertEqual(init(ctypes.byref(o), ctypes.sizeof(t)), 0)
             self.assertEqual(o.size, ctypes.sizeof(t))
+
+    def test_bindgen_reproduces_the_table(self):
+        # tools/bindgen.py writes an area's table from its header; run on
+        # every header, it must give the hand-reviewed table back.
+        funcs, flags, structs, callbacks, enums = {}, {}, {}, {}, {}
+        tool = os.path.join(os.path.dirname(HERE), "tools", "bindgen.py")
+        for h in sorted(glob.glob(os.path.join(SOURCE_DIR, "include", "scope", "*.h"))):
+            out = subprocess.run([sys.executable, tool, h], check=True, capture_output=True,
+                                 text=True)
+            self.assertEqual(out.stderr, "", h)
+            ns = {}
+            exec(out.stdout, ns)
+            for entry in ns["FUNCTIONS"]:
+                funcs[entry[0]] = (entry[1], tuple(entry[2]))
+                flags[entry[0]] = entry[3] if len(entry) > 3 else ""
+            structs.update(ns["STRUCTS"])
+            callbacks.update(ns["CALLBACKS"])
+            enums.update(ns["ENUMS"])
+        self.assertEqual(funcs, _lib.TABLES.functions)
+        self.assertEqual(structs, _lib.TABLES.structs)
+        self.assertEqual(callbacks, _lib.TABLES.callbacks)
+        self.assertEqual(enums, _lib.TABLES.enums)
+        for name in ("scope_version_number", "scope_error_code", "scope_error_errno"):
+            self.assertEqual(flags[name], "nocheck", name)
 
     @unittest.skipUnless(shutil.which("nm"), "nm (binutils) not installed")
     def test_dynamic_symbols_match_table(self):
