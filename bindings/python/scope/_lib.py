@@ -127,8 +127,10 @@ def ctype(spelling):
     t = " ".join(spelling.split())
     if t in _C_SCALARS:
         return _C_SCALARS[t]
-    if t in ("const char *", "char *"):
+    if t == "const char *":
         return ctypes.c_char_p
+    if t == "char *":  # a caller's buffer, or an owned string to free: keep the address
+        return ctypes.c_void_p
     if t in ("const char *const *", "const char **"):
         return ctypes.POINTER(ctypes.c_char_p)
     if t in ("char **", "void **"):
@@ -149,6 +151,8 @@ def ctype(spelling):
         if const:
             return ctypes.c_void_p  # input arrays: numpy/ctypes addresses
         return ctypes.POINTER(_C_SCALARS[base])
+    if base in _C_SCALARS and base != "void" and nstars == 2:
+        return ctypes.POINTER(ctypes.c_void_p)  # out: a borrowed or owned array
     raise TypeError("scope: no ctypes mapping for C type %r" % spelling)
 
 

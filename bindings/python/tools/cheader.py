@@ -52,9 +52,15 @@ def parse_headers(include_dir):
             fields = []
             for decl in m.group(2).split(";"):
                 decl = decl.strip()
-                if decl:
-                    mm = re.match(r"^(.*?[\s*])([A-Za-z_]\w*)$", decl)
-                    fields.append((norm(mm.group(1)), mm.group(2)))
+                if not decl:
+                    continue
+                first, *more = [d.strip() for d in decl.split(",")]
+                mm = re.match(r"^(.*?[\s*])([A-Za-z_]\w*)$", first)
+                fields.append((norm(mm.group(1)), mm.group(2)))
+                base = norm(mm.group(1)).rstrip(" *")  # "int64_t a, b" declares int64_t b
+                for d in more:
+                    stars = len(d) - len(d.lstrip("*"))
+                    fields.append((norm(base + " " + "*" * stars), d.lstrip("* ")))
             structs[m.group(1)] = tuple(fields)
         for m in re.finditer(r"\benum\s+(scope_\w+)\s*\{([^}]*)\}\s*;", src):
             values = {}
