@@ -389,7 +389,7 @@ class Recorder(unittest.TestCase):
         cpu = sum(x.values[-1] - x.values[0] for x in s.select("process_cpu_seconds_total"))
         # The recording covers all but the last interval of the busy loop;
         # CPU times have a resolution of one tick (10 ms) per mode.
-        self.assertGreater(used, 0.14)
+        self.assertGreaterEqual(used, 0.12)  # os.times() ticks in 10 ms
         self.assertLessEqual(cpu, used + 0.02)
         self.assertGreaterEqual(cpu, used - 0.02 - 0.04)
         self.assertEqual({x.label("run") for x in s.select("process_threads")}, {"a"})
