@@ -142,6 +142,8 @@ class Proc(Collector):
         pid: the process id; None means this Python process.
         threads: True gives one set of series per thread (labels tid,
             thread); :meth:`rescan` then adds threads started since.
+        skip_status: True does not read /proc/<pid>/status (no context-switch
+            series), which halves the cost of a sample.
 
     Series: process_cpu_seconds_total{mode}, process_resident_memory_bytes,
     process_minor_page_faults_total, process_major_page_faults_total,
@@ -153,9 +155,10 @@ class Proc(Collector):
         Gone (at start): the process does not exist.
     """
 
-    def __init__(self, pid=None, threads=False):
+    def __init__(self, pid=None, threads=False, skip_status=False):
         if pid is None:
             pid = os.getpid()
-        self._open("scope_proc_open", "scope_proc_opts", {"threads": 1 if threads else 0},
+        self._open("scope_proc_open", "scope_proc_opts",
+                   {"threads": 1 if threads else 0, "skip_status": 1 if skip_status else 0},
                    int(pid))
         self.pid = int(pid)

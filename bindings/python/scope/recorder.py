@@ -55,6 +55,11 @@ class Recorder(Handle):
         duration: stop by itself after this many seconds (None: until
             stopped).
         rescan_every: call each collector's rescan() every N ticks (0: never).
+        self_series: False leaves out the recorder's own series
+            (scope_recorder_*: sample duration, missed ticks, errors).
+        keep_last: > 0 keeps only about the last N points of each series
+            (between N and 2N), so a long-running recorder's memory stays
+            bounded; 0 (default) keeps everything.
         callback: ``callback(recorder, series_set, wall_ns)`` called on the
             recorder's C thread after every sample, with the series so far
             (a SeriesSet valid only during the call; columns read from it are
@@ -70,7 +75,7 @@ class Recorder(Handle):
     """
 
     def __init__(self, collectors=(), interval=1.0, duration=None, rescan_every=0,
-                 callback=None):
+                 callback=None, self_series=True, keep_last=0):
         self._collectors = []
         self._series = None
         self._final = None  # counters kept when the handle is freed
@@ -88,6 +93,8 @@ class Recorder(Handle):
                           % (duration,))
         self._duration = opts.duration_ns / 1e9 if opts.duration_ns else None
         opts.rescan_every = int(rescan_every)
+        opts.no_self_series = 0 if self_series else 1
+        opts.keep_last = int(keep_last)
         out = ctypes.c_void_p()
         lib.scope_recorder_new(ctypes.byref(out), ctypes.byref(opts))
         self._ptr = out.value

@@ -19,4 +19,5 @@ To add an area: copy its header's declarations into a new module here and
 list it in AREAS below.
 """
 
-AREAS = ("core", "series", "collector", "proc", "recorder", "export")
+AREAS = ("core", "series", "collector", "proc", "recorder", "export", "cgroup", "target",
+         "pmu", "topdown", "uncore", "prom", "hist", "load")

@@ -5,7 +5,7 @@ ENUMS = {}
 CALLBACKS = {}
 
 STRUCTS = {
-    "scope_proc_opts": (("size_t", "size"), ("int32_t", "threads")),
+    "scope_proc_opts": (("size_t", "size"), ("int32_t", "threads"), ("int32_t", "skip_status")),
 }
 
 FUNCTIONS = (

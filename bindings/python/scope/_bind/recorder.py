@@ -5,7 +5,8 @@ ENUMS = {}
 
 STRUCTS = {
     "scope_recorder_opts": (("size_t", "size"), ("int64_t", "interval_ns"),
-                            ("int64_t", "duration_ns"), ("int32_t", "rescan_every")),
+                            ("int64_t", "duration_ns"), ("int32_t", "rescan_every"),
+                            ("int32_t", "no_self_series"), ("int64_t", "keep_last")),
 }
 
 CALLBACKS = {
