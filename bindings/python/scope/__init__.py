@@ -2,7 +2,7 @@
 and pandas are used when installed).
 
 libscope characterizes microservices and sidecars under load: collectors
-(process, and as they land cgroup, PMU, uncore, ...) are sampled by a
+(process, cgroup, PMU and top-down, uncore and resctrl) are sampled by a
 recorder onto one timeline of series (metric name, labels, int64 ns
 timestamps, float64 values), which reach numpy without a copy, pandas in one
 call, and files through the exporters.
@@ -15,6 +15,10 @@ Quick start::
     df = rec.series.to_pandas()            # long (tidy) DataFrame
     wide = rec.series.to_pandas(wide=True)  # one column per series
     scope.export(rec.series, "run.csv")
+
+Load comes from :class:`Load` (open or closed loop, HDR histograms),
+Prometheus data from :class:`Prometheus`, and :class:`Exporter` serves a
+scrape endpoint.
 
 Errors raise subclasses of :class:`ScopeError` (InvalidArgument, NotFound,
 PermissionDenied, Gone, StateError, ...) carrying the library's message.
@@ -30,7 +34,13 @@ from .errors import __all__ as _errors_all
 from .series import Kind, Series, SeriesSet, kind_name
 from .collector import Collector, Metric, Proc
 from .recorder import Recorder, record
-from .exporters import Format, dumps, export, format_name
+from .exporters import Exporter, Format, dumps, export, format_name
+from .hist import Histogram, HlogInterval, read_hlog, write_hlog
+from .load import Load, LoadRequest, LoadResult, LoadStats, sweep_values
+from .prom import Prometheus, PromResult, parse_duration, parse_time, usage_query
+from .cgroup import Cgroup, CgroupMounts, Target, TargetRow, container_id, pod_uid
+from .pmu import Pmu, PmuCollector, TopDown, TopDownCollector, TopDownNode, detect_topdown
+from .uncore import Resctrl, Uncore, UncorePlan, uncore_delta
 
 __version__ = "0.1.0"
 
@@ -92,5 +102,11 @@ __all__ = [
     "clear_error", "clock_now", "wall_ns", "mono_ns",
     "Kind", "Series", "SeriesSet", "kind_name",
     "Collector", "Metric", "Proc", "Recorder", "record",
-    "Format", "dumps", "export", "format_name",
+    "Format", "dumps", "export", "format_name", "Exporter",
+    "Histogram", "HlogInterval", "read_hlog", "write_hlog",
+    "Load", "LoadRequest", "LoadResult", "LoadStats", "sweep_values",
+    "Prometheus", "PromResult", "parse_duration", "parse_time", "usage_query",
+    "Cgroup", "CgroupMounts", "Target", "TargetRow", "container_id", "pod_uid",
+    "Pmu", "PmuCollector", "TopDown", "TopDownCollector", "TopDownNode", "detect_topdown",
+    "Resctrl", "Uncore", "UncorePlan", "uncore_delta",
 ] + list(_errors_all)

@@ -117,3 +117,70 @@ def export(series_set, dest, format=None, timestamps=False, header=True):
         lib.scope_export_write(series_set._p(), fmt, f, ctypes.byref(_opts(timestamps, header)))
     finally:
         _libc.fclose(f)
+
+
+from ._handle import Handle as _Handle  # noqa: E402
+
+
+class Exporter(_Handle):
+    """A Prometheus scrape endpoint (scope_exporter): serves GET /metrics
+    over HTTP on its own thread with the page last given to
+    :meth:`publish` (the last value of every series of a set).
+
+    Args:
+        address: IPv4 or IPv6 address to bind (default "127.0.0.1").
+        port: TCP port; 0 (default) picks a free one (see ``port``).
+        timestamps: each value carries its sample's timestamp.
+
+    Typical use: publish from a Recorder callback after each sample::
+
+        with scope.Exporter() as ex:
+            with scope.Recorder([scope.Proc()], interval=1,
+                                callback=lambda r, s, t: ex.publish(s)):
+                ...
+
+    Raises:
+        AlreadyExists: the port is in use. PermissionDenied: a port below
+        1024 without privileges.
+    """
+
+    def __init__(self, address=None, port=0, timestamps=False):
+        o = _lib.struct_type("scope_exporter_opts")()
+        lib.scope_exporter_opts_init(ctypes.byref(o), ctypes.sizeof(o))
+        o.address = cstr(address)
+        o.port = int(port)
+        o.timestamps = 1 if timestamps else 0
+        out = ctypes.c_void_p()
+        lib.scope_exporter_open(ctypes.byref(out), ctypes.byref(o))
+        self._ptr = out.value
+        self.address = address or "127.0.0.1"
+
+    def _release(self, ptr):
+        lib.scope_exporter_free(ptr)
+
+    @property
+    def port(self):
+        """The TCP port it listens on."""
+        return lib.scope_exporter_port(self._p())
+
+    @property
+    def url(self):
+        """http://address:port/metrics."""
+        host = "[%s]" % self.address if ":" in self.address else self.address
+        return "http://%s:%d/metrics" % (host, self.port)
+
+    def publish(self, series_set):
+        """Renders the last value of every series of @series_set and makes
+        it the page scrapes get (the set is read only during the call)."""
+        lib.scope_exporter_publish(self._p(), series_set._p())
+
+    @property
+    def scrape_count(self):
+        """How many /metrics requests were served."""
+        return lib.scope_exporter_scrape_count(self._p())
+
+    def __repr__(self):
+        return "<scope.Exporter %s>" % ("closed" if self.closed else self.url)
+
+
+__all__.append("Exporter")
