@@ -1,6 +1,7 @@
 """Data hand-over without copies, owner lifetimes, and leak checks
 (RSS-based, hence label nosan)."""
 import gc
+import os
 import time
 import unittest
 import weakref
@@ -113,7 +114,7 @@ def cycles(fn, n=10_000, warm=1_000):
 
 class Leaks(unittest.TestCase):
     def check(self, fn, n=10_000):
-        grew, secs = cycles(fn, n)
+        grew, secs = cycles(fn, n, warm=min(1_000, max(n // 10, 20)))
         self.assertLess(grew, MiB, "%s: RSS grew by %d bytes over %d cycles (%.1fs)"
                         % (fn.__name__, grew, n, secs))
 
@@ -183,6 +184,123 @@ class Leaks(unittest.TestCase):
             except scope.InvalidArgument:
                 pass
         self.check(error)
+
+
+FIX = os.environ.get("SCOPE_FIXTURES") or os.path.join(
+    os.path.dirname(os.path.abspath(__file__)), "..", "..", "..", "tests", "fixtures")
+
+
+class AreaLeaks(unittest.TestCase):
+    """Create/use/free cycles of every handle type of the areas: 10,000 of
+    each cheap one; 1,000 of those whose every cycle parses a sysfs fixture
+    tree or makes an HTTP request (a leaked handle is then still tens of
+    KiB per cycle, far above the 1 MiB bound), and 200 load runs (each is a
+    real run with its threads)."""
+
+    check = Leaks.check
+
+    def test_histogram(self):
+        def histogram():
+            with scope.Histogram(highest=10**7, sigfigs=2) as h:
+                h.record(1000, count=3)
+                b = h.encode()
+            h2 = scope.Histogram.decode(b)  # freed when collected
+            h2.encode_base64()
+            (h2 + h2).percentile(50)
+        self.check(histogram)
+
+    def test_load_and_result(self):
+        import area_checks
+        with area_checks._Server() as srv:
+            ld = scope.Load(srv.url, mode="closed", duration=0.001, connections=1)
+
+            def load_result():
+                with ld.run() as r:
+                    r.stats()
+                    r.histogram().count
+                    r.series.close()
+            self.check(load_result, n=200)
+            ld.close()
+
+            def load():
+                with scope.Load(srv.url, rate=10, duration=1) as x:
+                    x.add_type("a", path="/a")
+                    x.add_header("X-A", "1")
+            self.check(load)
+
+    def test_prometheus_and_result(self):
+        import area_checks
+        import json
+        routes = {"/api/v1/query_range": (200, json.dumps(area_checks.MATRIX).encode())}
+        with area_checks._Server(routes) as srv:
+            pc = scope.Prometheus(srv.url, max_retries=-1)
+
+            def prom_result():
+                pc.query_range("up", 0, 15 * 10**9, 15 * 10**9).close()
+            self.check(prom_result, n=1_000)
+            pc.close()
+
+            def prom():
+                with scope.Prometheus(srv.url) as p:
+                    p.add_header("X-A", "1")
+            self.check(prom)
+
+    def test_cgroup_target(self):
+        root = os.path.join(FIX, "cgroup", "v1-cgroupfs")
+
+        def cgroup():
+            with scope.CgroupMounts(root) as m:
+                m.resolve("pid:777")
+                with scope.Cgroup("pid:777", mounts=m) as c:
+                    c.start()
+                    c.sample().close()
+            with scope.Target("pid:%d+threads" % os.getpid()) as t:
+                t.resolve()
+        self.check(cgroup)
+
+    def test_pmu_topdown(self):
+        csv = os.path.join(FIX, "topdown", "icelake_summary.csv")
+        root = os.path.join(FIX, "sysfs", "icelake")
+
+        def pmu():
+            with scope.Pmu("task-clock") as p:
+                p.start()
+                p.read()
+                p.stop()
+            scope.Pmu("task-clock").collector().close()
+            with scope.TopDown(cpu="icelake", sysfs_root=root) as td:
+                td.replay_csv(csv)
+        self.check(pmu)
+
+        def topdown_collector():
+            with scope.TopDown(cpu="icelake", sysfs_root=root) as td:
+                td.collector(td.pmu()).close()
+        self.check(topdown_collector, n=1_000)
+
+    def test_uncore_resctrl(self):
+        icx = os.path.join(FIX, "uncore", "icx2s")
+        rc = os.path.join(FIX, "uncore", "resctrl")
+
+        def uncore():
+            with scope.UncorePlan(icx) as p:
+                p.counters
+            scope.Uncore(sysfs_root=icx).close()
+        self.check(uncore, n=1_000)
+
+        def resctrl():
+            with scope.Resctrl(root=rc) as c:
+                c.start()
+                c.sample().close()
+        self.check(resctrl)
+
+    def test_exporter(self):
+        s = scope.SeriesSet()
+        s.add("m").append(1, 1.0)
+
+        def exporter():
+            with scope.Exporter() as e:
+                e.publish(s)
+        self.check(exporter)
 
 
 if __name__ == "__main__":
