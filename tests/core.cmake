@@ -45,3 +45,10 @@ set_tests_properties(integration_exporter_prometheus PROPERTIES LABELS "integrat
 # The ABI against the committed baseline (abidiff; see abi/check_abi.sh).
 add_test(NAME abi COMMAND ${PROJECT_SOURCE_DIR}/abi/check_abi.sh $<TARGET_FILE:scope>)
 set_tests_properties(abi PROPERTIES LABELS "abi;nosan" TIMEOUT 300)
+
+# scope-run end to end: the demo (nginx direct vs proxy in cgroups) and two
+# load nodes in two network namespaces merged (root: cgroups, ip netns).
+add_test(NAME integration_scope_run
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/scope_run.py
+          $<TARGET_FILE:scope-run>)
+set_tests_properties(integration_scope_run PROPERTIES LABELS "integration;privileged" TIMEOUT 400)
