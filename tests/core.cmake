@@ -39,7 +39,7 @@ endif()
 # ports, bounded, stopped by PID).
 add_test(NAME integration_exporter_prometheus
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/exporter_prometheus.py
-          $<TARGET_FILE:scope-exporter>)
+          $<TARGET_FILE:scope-exporter> $<TARGET_FILE:scope-prom>)
 set_tests_properties(integration_exporter_prometheus PROPERTIES LABELS "integration" TIMEOUT 120)
 
 # The ABI against the committed baseline (abidiff; see abi/check_abi.sh).
