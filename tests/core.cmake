@@ -52,3 +52,8 @@ add_test(NAME integration_scope_run
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/scope_run.py
           $<TARGET_FILE:scope-run>)
 set_tests_properties(integration_scope_run PROPERTIES LABELS "integration;privileged" TIMEOUT 400)
+
+# No padding in any size-tagged public struct (options and stats).
+add_test(NAME opts_padding COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/headers/opts_padding.py
+  ${CMAKE_C_COMPILER} ${PROJECT_SOURCE_DIR}/include)
+set_tests_properties(opts_padding PROPERTIES LABELS "headers")
