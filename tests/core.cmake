@@ -57,3 +57,8 @@ set_tests_properties(integration_scope_run PROPERTIES LABELS "integration;privil
 add_test(NAME opts_padding COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/headers/opts_padding.py
   ${CMAKE_C_COMPILER} ${PROJECT_SOURCE_DIR}/include)
 set_tests_properties(opts_padding PROPERTIES LABELS "headers")
+
+# The README's examples compile and run.
+add_test(NAME readme_examples COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/readme/check_readme.sh
+  ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR} ${CMAKE_C_COMPILER})
+set_tests_properties(readme_examples PROPERTIES LABELS "unit;nosan" TIMEOUT 120)
