@@ -36,6 +36,9 @@
  *   -I MS             sampling interval (default 100)
  *   --prom URL --query NAME=PROMQL (repeatable)
  *   --start-at T      start the first step at unix time T (several nodes together)
+ *   --payload-sizes L request body sizes to sweep (bytes; list or from:to:step)
+ *   --topdown         level-1 top-down per target (where the CPU has a core PMU)
+ *   --membw           uncore memory bandwidth (where the kernel has uncore PMUs)
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -72,6 +75,7 @@ struct target {
     scope_collector *cpu;  /* cgroup or process collector */
     scope_collector *perf; /* software (+ hardware) events; may be NULL */
     int hw;                /* cycles/instructions were opened */
+    scope_collector *td;   /* top-down fractions; may be NULL */
 };
 
 struct query {
@@ -97,6 +101,8 @@ struct exp {
     char outdir[512];
     double start_at;
     int demo;
+    char payloads[256]; /* request body sizes to sweep ("" = none) */
+    int topdown, membw;
 };
 
 struct step {
@@ -109,7 +115,13 @@ struct step {
     int64_t err_kind[SCOPE_LOAD_ERR_KINDS];
     double p50, p90, p99, p999, max, p99_uncorrected; /* ms */
     double cpu_cores[MAXN], cpu_s_per_1k[MAXN], ctx_per_req[MAXN], ipc[MAXN];
+    long payload;        /* request body bytes (-1: none) */
+    double td[MAXN][5];  /* level-1 top-down fractions per target (NAN: unmeasured) */
+    double membw_read, membw_write; /* bytes per second, all sockets */
 };
+
+static const char *td_nodes[5] = {"Frontend_Bound", "Bad_Speculation", "Backend_Bound", "Retiring",
+                                  "SMT_Contention"};
 
 static volatile sig_atomic_t interrupted;
 static scope_load *running_load;
@@ -451,7 +463,6 @@ static void open_targets(struct exp *x, struct target *t)
             scope_pmu_free(p);
             if (k == 0) {
                 note_unmeasured("ipc", g->label, why);
-                note_unmeasured("topdown", g->label, why);
             } else {
                 note_unmeasured("perf_software_events", g->label, why);
             }
@@ -459,6 +470,37 @@ static void open_targets(struct exp *x, struct target *t)
     }
     scope_cgroup_mounts_free(m);
 }
+
+/* Level-1 top-down per target where the CPU has a core PMU and a recipe. */
+static void open_topdown(struct exp *x, struct target *t)
+{
+    for (int i = 0; i < x->ntargets; i++) {
+        struct target *g = &t[i];
+        scope_topdown *td = NULL;
+        scope_pmu *p = NULL;
+        int rc = scope_topdown_new(&td, NULL);
+        if (!rc)
+            rc = scope_topdown_pmu_new(&p, td, NULL);
+        if (!rc)
+            rc = !strncmp(g->spec, "cgroup:", 7) ? scope_pmu_add_cgroup(p, g->spec + 7)
+                                                  : scope_pmu_add_pid(p, atoi(g->spec + 4));
+        if (!rc && !(rc = scope_pmu_start(p)))
+            scope_pmu_stop(p);
+        if (!rc)
+            rc = scope_topdown_collector_new(&g->td, td, p);
+        if (rc) {
+            note_unmeasured("topdown", g->label, scope_error_message());
+            scope_pmu_free(p);
+            scope_topdown_free(td);
+            g->td = NULL;
+        }
+    }
+}
+
+/* Mean of gauge @name over points in [start, end] of series whose label
+ * @k ends with @v and label node == @node. NAN when there is none. */
+static double gauge_mean(const scope_series_set *set, const char *name, const char *k,
+                         const char *v, const char *node, int64_t start, int64_t end);
 
 /* Rate (per second) of counter @name summed over the series of @set whose
  * label @k ends with @v (the PMU collector labels a cgroup with its full
@@ -500,8 +542,28 @@ static double counter_rate(const scope_series_set *set, const char *name, const 
     return found ? sum : NAN;
 }
 
+static double gauge_mean(const scope_series_set *set, const char *name, const char *k,
+                         const char *v, const char *node, int64_t start, int64_t end)
+{
+    double sum = 0;
+    long n = 0;
+    for (size_t i = 0; i < scope_series_set_count(set); i++) {
+        scope_series *s = scope_series_set_at(set, i);
+        const char *lv = scope_series_label(s, k), *nv = scope_series_label(s, "node");
+        if (strcmp(scope_series_name(s), name) || !lv || !ends_with(lv, v) || !nv ||
+            strcmp(nv, node))
+            continue;
+        for (size_t j = 0; j < scope_series_count(s); j++)
+            if (scope_series_timestamps(s)[j] >= start && scope_series_timestamps(s)[j] <= end) {
+                sum += scope_series_values(s)[j];
+                n++;
+            }
+    }
+    return n ? sum / (double)n : NAN;
+}
+
 static struct scope_load *new_load(const struct exp *x, const char *url, double rate,
-                                   double seconds, int64_t start_wall)
+                                   double seconds, int64_t start_wall, long payload)
 {
     scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
     o.mode = x->closed ? SCOPE_LOAD_CLOSED : SCOPE_LOAD_OPEN;
@@ -522,6 +584,14 @@ static struct scope_load *new_load(const struct exp *x, const char *url, double 
                                 json_string_value(json_object_get(t, "path"))) < 0)
             die("request mix");
     }
+    if (payload >= 0) {
+        /* A body of @payload bytes on every request (POST unless a mix says
+         * otherwise): the payload-size sweep. */
+        if (!json_array_size(x->mix) && scope_load_add_type(l, "payload", 1, "POST", NULL) < 0)
+            die("payload type");
+        if (scope_load_set_body(l, -1, NULL, (size_t)payload))
+            die("payload");
+    }
     return l;
 }
 
@@ -529,7 +599,10 @@ static double ms(int64_t ns) { return (double)ns / 1e6; }
 
 static void step_name(char *buf, size_t cap, const struct step *s)
 {
-    snprintf(buf, cap, "%s_rate%g_rep%d", s->config, s->offered, s->rep);
+    if (s->payload >= 0)
+        snprintf(buf, cap, "%s_rate%g_payload%ld_rep%d", s->config, s->offered, s->payload, s->rep);
+    else
+        snprintf(buf, cap, "%s_rate%g_rep%d", s->config, s->offered, s->rep);
 }
 
 static void write_summary(const struct exp *x, const struct target *t, struct step *st, int nst)
@@ -541,17 +614,20 @@ static void write_summary(const struct exp *x, const struct target *t, struct st
         perror(path);
         exit(1);
     }
-    fprintf(f, "config,rep,offered_rps,achieved_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
+    fprintf(f, "config,rep,payload_bytes,offered_rps,achieved_rps,p50_ms,p90_ms,p99_ms,p999_ms,max_ms,"
                "p99_uncorrected_ms,completed,errors,err_connect,err_read,err_write,err_timeout,"
                "err_parse,late_sends");
     for (int i = 0; i < x->ntargets; i++)
         fprintf(f, ",cpu_cores_%s,cpu_s_per_1k_%s,ctxsw_per_req_%s,ipc_%s", t[i].label,
                 t[i].label, t[i].label, t[i].label);
-    fputc('\n', f);
+    for (int i = 0; i < x->ntargets; i++)
+        for (int n = 0; n < 5; n++)
+            fprintf(f, ",td_%s_%s", td_nodes[n], t[i].label);
+    fprintf(f, ",membw_read_Bps,membw_write_Bps\n");
     for (int i = 0; i < nst; i++) {
         struct step *s = &st[i];
-        fprintf(f, "%s,%d,%g,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld",
-                s->config, s->rep, s->offered, s->achieved, s->p50, s->p90, s->p99, s->p999,
+        fprintf(f, "%s,%d,%ld,%g,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%lld,%lld,%lld,%lld,%lld,%lld,%lld,%lld",
+                s->config, s->rep, s->payload, s->offered, s->achieved, s->p50, s->p90, s->p99, s->p999,
                 s->max, s->p99_uncorrected, (long long)s->completed, (long long)s->errors,
                 (long long)s->err_kind[SCOPE_LOAD_ERR_CONNECT],
                 (long long)s->err_kind[SCOPE_LOAD_ERR_READ],
@@ -561,7 +637,10 @@ static void write_summary(const struct exp *x, const struct target *t, struct st
         for (int k = 0; k < x->ntargets; k++)
             fprintf(f, ",%.4f,%.5f,%.4f,%.4f", s->cpu_cores[k], s->cpu_s_per_1k[k],
                     s->ctx_per_req[k], s->ipc[k]);
-        fputc('\n', f);
+        for (int k = 0; k < x->ntargets; k++)
+            for (int n = 0; n < 5; n++)
+                fprintf(f, ",%.4f", s->td[k][n]);
+        fprintf(f, ",%.0f,%.0f\n", s->membw_read, s->membw_write);
     }
     /* Mean and sample standard deviation across repetitions of the same
      * (config, offered rate). */
@@ -576,7 +655,8 @@ static void write_summary(const struct exp *x, const struct target *t, struct st
                 double sum = 0, sq = 0;
                 int n = 0;
                 for (int j = 0; j < nst; j++) {
-                    if (strcmp(st[j].config, st[i].config) || st[j].offered != st[i].offered)
+                    if (strcmp(st[j].config, st[i].config) || st[j].offered != st[i].offered ||
+                        st[j].payload != st[i].payload)
                         continue;
                     struct step *s = &st[j];
                     double a[9] = {s->achieved, s->p50, s->p90, s->p99, s->p999, s->max,
@@ -593,11 +673,13 @@ static void write_summary(const struct exp *x, const struct target *t, struct st
                 double mean = sum / n;
                 v[c] = w == 0 ? mean : (n > 1 ? sqrt(fmax(0, (sq - n * mean * mean) / (n - 1))) : 0);
             }
-            fprintf(f, "%s,%s,%g,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.1f,%.1f,,,,,,", st[i].config,
-                    what[w], st[i].offered, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
+            fprintf(f, "%s,%s,%ld,%g,%.3f,%.4f,%.4f,%.4f,%.4f,%.4f,%.4f,%.1f,%.1f,,,,,,", st[i].config,
+                    what[w], st[i].payload, st[i].offered, v[0], v[1], v[2], v[3], v[4], v[5], v[6], v[7], v[8]);
             for (int k = 0; k < x->ntargets; k++)
                 fprintf(f, ",%.4f,%.5f,%.4f,%.4f", v[9 + 4 * k], v[10 + 4 * k], v[11 + 4 * k],
                         v[12 + 4 * k]);
+            for (int k = 0; k < 5 * x->ntargets + 2; k++)
+                fputc(',', f); /* top-down and bandwidth: per step only */
             fputc('\n', f);
         }
     }
@@ -674,6 +756,9 @@ static json_t *experiment_json(const struct exp *x)
                           x->connections, "threads", x->threads, "repetitions", x->reps,
                           "interval_ms", (int)x->interval_ms, "targets", tg, "events", x->events,
                           "demo", x->demo);
+    json_object_set_new(o, "payload_sizes", json_string(x->payloads));
+    json_object_set_new(o, "collectors", json_pack("{s:b,s:b,s:s}", "topdown", x->topdown,
+                                                   "uncore", x->membw, "events", x->events));
     if (x->mix)
         json_object_set(o, "mix", x->mix);
     if (x->prom_url[0]) {
@@ -727,6 +812,15 @@ static void load_experiment(struct exp *x, const char *path)
         x->threads = (int)json_integer_value(v);
     if ((v = json_object_get(load, "mix")))
         x->mix = json_incref(v);
+    if ((v = json_object_get(load, "payload_sizes")))
+        snprintf(x->payloads, sizeof x->payloads, "%s", json_string_value(v) ?: "");
+    json_t *col = json_object_get(j, "collectors");
+    if ((v = json_object_get(col, "topdown")))
+        x->topdown = json_is_true(v) || json_integer_value(v) > 0;
+    if ((v = json_object_get(col, "uncore")))
+        x->membw = json_is_true(v);
+    if ((v = json_object_get(col, "events")))
+        snprintf(x->events, sizeof x->events, "%s", json_string_value(v) ?: "");
     if ((v = json_object_get(j, "repetitions")))
         x->reps = (int)json_integer_value(v);
     if ((v = json_object_get(j, "interval_ms")))
@@ -899,6 +993,8 @@ int main(int argc, char **argv)
         {"target", required_argument, NULL, 'T'}, {"events", required_argument, NULL, 'e'},
         {"prom", required_argument, NULL, 'P'},   {"query", required_argument, NULL, 'q'},
         {"start-at", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
+        {"payload-sizes", required_argument, NULL, 'B'}, {"topdown", no_argument, NULL, 'D'},
+        {"membw", no_argument, NULL, 'M'},
         {NULL, 0, NULL, 0}};
     /* The experiment file first (if any), then flags override it. */
     for (int i = 1; i < argc; i++)
@@ -950,11 +1046,15 @@ int main(int argc, char **argv)
             break;
         }
         case 's': x.start_at = atof(optarg); break;
+        case 'B': snprintf(x.payloads, sizeof x.payloads, "%s", optarg); break;
+        case 'D': x.topdown = 1; break;
+        case 'M': x.membw = 1; break;
         case 'h':
             printf("usage: scope-run [EXPERIMENT.json] [-o DIR] [--url URL | --config NAME=URL...]\n"
                    "       [--rates SPEC] [-d S] [--warmup S] [-c N] [-t N] [--closed] [--reps N]\n"
                    "       [--target cgroup:/path|pid:N]... [--events LIST] [-I MS]\n"
                    "       [--prom URL --query NAME=PROMQL...] [--start-at UNIX_TIME]\n"
+                   "       [--payload-sizes LIST|FROM:TO:STEP] [--topdown] [--membw]\n"
                    "       scope-run merge OUTDIR DIR...\n"
                    "With no experiment and no URL: the sidecar-overhead demo (nginx direct vs\n"
                    "through an nginx reverse proxy).\n");
@@ -964,6 +1064,8 @@ int main(int argc, char **argv)
     }
     if (x.nconfigs == 0) {
         x.demo = 1;
+        x.topdown = 1; /* measured where possible; the manifest says why not */
+        x.membw = 1;
         demo_setup(&x);
     }
     if (x.reps < 1 || x.duration <= 0 || x.connections < 1 || x.threads < 1) {
@@ -998,6 +1100,13 @@ int main(int argc, char **argv)
     struct target targets[MAXN];
     memset(targets, 0, sizeof targets);
     open_targets(&x, targets);
+    if (x.topdown)
+        open_topdown(&x, targets);
+    scope_collector *membw = NULL;
+    if (x.membw && scope_uncore_open(&membw, NULL)) {
+        note_unmeasured("memory_bandwidth", "node", scope_error_message());
+        membw = NULL;
+    }
 
     scope_recorder_opts ro = SCOPE_RECORDER_OPTS_INIT;
     ro.interval_ns = x.interval_ms * 1000000LL;
@@ -1008,7 +1117,11 @@ int main(int argc, char **argv)
         scope_recorder_add(rec, targets[i].cpu);
         if (targets[i].perf)
             scope_recorder_add(rec, targets[i].perf);
+        if (targets[i].td)
+            scope_recorder_add(rec, targets[i].td);
     }
+    if (membw)
+        scope_recorder_add(rec, membw);
     scope_prom *prom = NULL;
     if (x.prom_url[0]) {
         scope_prom_opts po = SCOPE_PROM_OPTS_INIT;
@@ -1033,6 +1146,10 @@ int main(int argc, char **argv)
     printf("scope-run: %d configuration(s), rates %s, %g s per step (+%g s warm-up), %d rep(s); "
            "results in %s\n",
            x.nconfigs, x.closed ? "closed loop" : x.rates, x.duration, x.warmup, x.reps, x.outdir);
+    double *payloads = NULL;
+    size_t npayloads = 1;
+    if (x.payloads[0] && scope_load_sweep_parse(&payloads, &npayloads, x.payloads, 0))
+        die("payload sizes");
     print_row_header(&x, targets);
     for (int rep = 1; rep <= x.reps && !interrupted; rep++) {
         for (int c = 0; c < x.nconfigs && !interrupted; c++) {
@@ -1044,7 +1161,7 @@ int main(int argc, char **argv)
                 if (strchr(x.rates, '%')) { /* measure the maximum first, closed loop */
                     struct exp probe = x;
                     probe.closed = 1;
-                    scope_load *l = new_load(&probe, cf->url, 0, 2.0 + x.warmup, 0);
+                    scope_load *l = new_load(&probe, cf->url, 0, 2.0 + x.warmup, 0, -1);
                     scope_load_result *r;
                     if (scope_load_run(&r, l))
                         die("measuring the maximum rate");
@@ -1059,20 +1176,25 @@ int main(int argc, char **argv)
                 if (scope_load_sweep_parse(&rates, &nrates, x.rates, max))
                     die("rates");
             }
-            for (size_t ri = 0; ri < nrates && !interrupted; ri++) {
+            for (size_t step_i = 0; step_i < nrates * npayloads && !interrupted; step_i++) {
+                size_t ri = step_i % nrates;
+                long payload = npayloads > 1 || x.payloads[0] ? (long)payloads[step_i / nrates] : -1;
                 double rate = rates ? rates[ri] : 0;
                 struct step *s = &steps[nsteps];
                 snprintf(s->config, sizeof s->config, "%s", cf->name);
                 s->offered = rate;
                 s->rep = rep;
-                char rs[32], reps[16];
+                s->payload = payload;
+                char rs[32], reps[16], ps[32];
                 snprintf(rs, sizeof rs, "%g", rate);
                 snprintf(reps, sizeof reps, "%d", rep);
+                snprintf(ps, sizeof ps, "%ld", payload);
                 scope_recorder_mark(rec, "config", cf->name);
                 scope_recorder_mark(rec, "rate", rs);
                 scope_recorder_mark(rec, "rep", reps);
+                scope_recorder_mark(rec, "payload", payload >= 0 ? ps : NULL);
                 if (x.warmup > 0 && !start_wall) {
-                    scope_load *w = new_load(&x, cf->url, rate, x.warmup, 0);
+                    scope_load *w = new_load(&x, cf->url, rate, x.warmup, 0, payload);
                     scope_load_result *wr;
                     running_load = w;
                     if (scope_load_run(&wr, w))
@@ -1081,7 +1203,7 @@ int main(int argc, char **argv)
                     scope_load_result_free(wr);
                     scope_load_free(w);
                 }
-                scope_load *l = new_load(&x, cf->url, rate, x.duration, start_wall);
+                scope_load *l = new_load(&x, cf->url, rate, x.duration, start_wall, payload);
                 start_wall = 0; /* only the first step waits for the agreed instant */
                 if (scope_recorder_start(rec))
                     die("recorder start");
@@ -1152,7 +1274,19 @@ int main(int argc, char **argv)
                     }
                     s->ctx_per_req[k] = s->achieved > 0 ? cs / s->achieved : NAN;
                     s->ipc[k] = cyc > 0 ? ins / cyc : NAN;
+                    for (int n = 0; n < 5; n++)
+                        s->td[k][n] = g->td ? gauge_mean(set, "topdown_fraction",
+                                                         is_cg ? "cgroup" : "pid",
+                                                         is_cg ? g->spec + 7 : g->spec + 4,
+                                                         td_nodes[n], s->start_ns, s->end_ns)
+                                            : NAN;
                 }
+                s->membw_read = membw ? counter_rate(set, "uncore_memory_socket_read_bytes_total",
+                                                     NULL, NULL, s->start_ns, s->end_ns)
+                                      : NAN;
+                s->membw_write = membw ? counter_rate(set, "uncore_memory_socket_write_bytes_total",
+                                                      NULL, NULL, s->start_ns, s->end_ns)
+                                       : NAN;
                 if (scope_series_set_merge(all, set))
                     die("merging series");
                 scope_series_set_merge(all, scope_load_result_series(res));
@@ -1187,6 +1321,7 @@ int main(int argc, char **argv)
             scope_load_sweep_free(rates);
         }
     }
+    scope_load_sweep_free(payloads);
     fclose(hlog);
     if (interrupted)
         printf("scope-run: interrupted; keeping the %d completed step(s)\n", nsteps);
@@ -1215,16 +1350,21 @@ int main(int argc, char **argv)
     if (x.demo && nsteps >= 2) {
         /* What the proxy costs: per rate, proxy minus direct. */
         printf("\nWhat the proxy costs (proxy - direct, same offered rate):\n");
-        printf("%9s %12s %12s %16s\n", "req/s", "p50 +ms", "p99 +ms", "CPU ms/1k req +");
+        printf("%9s %9s %12s %12s %16s\n", "req/s", "body B", "p50 +ms", "p99 +ms",
+               "CPU ms/1k req +");
         for (int i = 0; i < nsteps; i++) {
             if (strcmp(steps[i].config, "direct"))
                 continue;
             for (int j = 0; j < nsteps; j++) {
                 if (strcmp(steps[j].config, "proxy") || steps[j].offered != steps[i].offered ||
-                    steps[j].rep != steps[i].rep)
+                    steps[j].rep != steps[i].rep || steps[j].payload != steps[i].payload)
                     continue;
                 double cd = steps[i].cpu_s_per_1k[0], cp = steps[j].cpu_s_per_1k[0] + steps[j].cpu_s_per_1k[1];
-                printf("%9g %12.3f %12.3f %16.1f\n", steps[i].offered, steps[j].p50 - steps[i].p50,
+                char body[24] = "-";
+                if (steps[i].payload >= 0)
+                    snprintf(body, sizeof body, "%ld", steps[i].payload);
+                printf("%9g %9s %12.3f %12.3f %16.1f\n", steps[i].offered, body,
+                       steps[j].p50 - steps[i].p50,
                        steps[j].p99 - steps[i].p99, (cp - cd) * 1000);
             }
         }
@@ -1238,7 +1378,9 @@ int main(int argc, char **argv)
     for (int k = 0; k < x.ntargets; k++) {
         scope_collector_free(targets[k].cpu);
         scope_collector_free(targets[k].perf);
+        scope_collector_free(targets[k].td);
     }
+    scope_collector_free(membw);
     json_decref(x.mix);
     free(steps);
     return interrupted ? 130 : 0;
