@@ -760,6 +760,48 @@ static int after_value(struct scope__prom_parser *ps)
 
 static int is_value_state(int st) { return st == S_VALUE || st == S_VALUE_OR_CLOSE; }
 
+/* The hot path: a whole `[<seconds>,"<value>"]` pair of a matrix "values"
+ * array, in plain form (no blanks, exponents or escapes), read in one go.
+ * Returns the bytes used, or 0 to let the general tokenizer handle it. */
+static size_t fast_pair(struct scope__prom_parser *ps, const char *p, const char *e)
+{
+    const char *q = p + 1, *ns = q;
+    if (q < e && *q == '-')
+        q++;
+    const char *d0 = q;
+    while (q < e && *q >= '0' && *q <= '9')
+        q++;
+    if (q == d0 || q >= e)
+        return 0;
+    if (*q == '.') {
+        const char *f0 = ++q;
+        while (q < e && *q >= '0' && *q <= '9')
+            q++;
+        if (q == f0 || q >= e)
+            return 0;
+    }
+    size_t nlen = (size_t)(q - ns);
+    if (*q != ',' || q + 1 >= e || q[1] != '"')
+        return 0;
+    q += 2;
+    const char *vs = q;
+    while (q < e && *q != '"') {
+        if (*q == '\\' || (unsigned char)*q < 0x20)
+            return 0;
+        q++;
+    }
+    if (q + 1 >= e || q[1] != ']')
+        return 0;
+    if (nlen > 1 && ns[0] == '0' && ns[1] >= '0' && ns[1] <= '9')
+        return 0; /* leading zero: let the tokenizer report it */
+    if (scope__prom_parse_ts(ns, nlen, &ps->pair_ts) ||
+        scope__prom_parse_value(vs, (size_t)(q - vs), &ps->pair_v))
+        return 0;
+    if (emit_point(ps))
+        return 0;
+    return (size_t)(q + 2 - p);
+}
+
 /* Processes whole tokens of [buf, buf+len). Returns the bytes consumed; the
  * rest is an incomplete token (more input needed). On error ps->failed. */
 static size_t scan(struct scope__prom_parser *ps, const char *buf, size_t len, int final)
@@ -776,8 +818,26 @@ static size_t scan(struct scope__prom_parser *ps, const char *buf, size_t len, i
             break;
         }
         switch (c) {
-        case '{':
         case '[':
+            if (ps->st == S_COMMA_OR_CLOSE || ps->depth == 0)
+                goto generic_open;
+            {
+                struct scope__prom_frame *tf = &ps->stack[ps->depth - 1];
+                if (tf->role == R_VALUES && is_value_state(ps->st)) {
+                    size_t used = fast_pair(ps, p, e);
+                    if (ps->failed)
+                        break;
+                    if (used) {
+                        tf->index++;
+                        ps->st = S_COMMA_OR_CLOSE;
+                        p += used;
+                        continue;
+                    }
+                }
+            }
+            /* fall through */
+        case '{':
+        generic_open:
             if (!is_value_state(ps->st)) {
                 fail(ps, SCOPE_EPARSE, "unexpected '%c' in JSON", c);
                 break;
