@@ -629,6 +629,48 @@ START_TEST(test_usage_helpers)
 }
 END_TEST
 
+
+/* The example program, as a user runs it (skipped when examples are off). */
+START_TEST(test_example_program)
+{
+    REQUIRE_SERVER();
+    const char *bd = getenv("SCOPE_BUILD_DIR");
+    char exe[1024];
+    snprintf(exe, sizeof exe, "%s/examples/scope-prom", bd ? bd : ".");
+    if (access(exe, X_OK) != 0)
+        return; /* built without examples */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s --url %s range 'scope_it_gauge{inst=\"a\"}' --start %lld "
+             "--end 2023-11-14T22:23:20Z --step 1m --wide-csv",
+             exe, srv.url, T0);
+    FILE *f = popen(cmd, "r");
+    ck_assert(f);
+    char line[1024];
+    int rows = 0;
+    ck_assert(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "timestamp_ns,\"scope_it_gauge{inst=\"\"a\"\",job=\"\"it\"\"}\"\n");
+    while (fgets(line, sizeof line, f)) {
+        long long t;
+        double v;
+        ck_assert_int_eq(sscanf(line, "%lld,%lf", &t, &v), 2);
+        ck_assert_int_eq(t, (T0 + 60LL * rows) * NS);
+        int i = rows * 4; /* sample index: 15 s apart */
+        ck_assert(v == i * 0.5 - 100 + i / 7.0);
+        rows++;
+    }
+    ck_assert_int_eq(pclose(f), 0);
+    ck_assert_int_eq(rows, 11); /* 22:13:20 .. 22:23:20 at 1 m */
+    /* an error exits non-zero with the server's message on stderr */
+    snprintf(cmd, sizeof cmd, "%s --url %s instant 'rate(x[1m]' 2>&1", exe, srv.url);
+    f = popen(cmd, "r");
+    ck_assert(f);
+    ck_assert(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, "HTTP 400, bad_data"), "%s", line);
+    ck_assert_int_ne(pclose(f), 0);
+}
+END_TEST
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -643,6 +685,7 @@ int main(void)
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_long_query_is_posted);
     tcase_add_test(tc, test_usage_helpers);
+    tcase_add_test(tc, test_example_program);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);
