@@ -183,7 +183,8 @@ SCOPE_API int scope_prom_query(scope_prom_result **out, scope_prom *p, const cha
  * @nmatch selectors in @match (at least one), within [start_ns, end_ns]
  * (0 and 0: the server's default window). The result's series set holds one
  * series per label set, without points.
- * Returns: as scope_prom_query_range().
+ * Returns: as scope_prom_query_range(), and SCOPE_ELIMIT when the body
+ * (parsed as a whole, with jansson) exceeds 512 MiB: narrow the selectors.
  * Thread-safety: as the handle. Since: 0.1
  */
 SCOPE_API int scope_prom_series(scope_prom_result **out, scope_prom *p, const char *const *match,
@@ -192,7 +193,7 @@ SCOPE_API int scope_prom_series(scope_prom_result **out, scope_prom *p, const ch
 /**
  * scope_prom_labels - runs /api/v1/labels (label names); @match may be NULL
  * when @nmatch is 0. Names are read with scope_prom_result_string_count/at.
- * Returns: as scope_prom_query_range().
+ * Returns: as scope_prom_series().
  * Thread-safety: as the handle. Since: 0.1
  */
 SCOPE_API int scope_prom_labels(scope_prom_result **out, scope_prom *p, const char *const *match,
@@ -201,7 +202,7 @@ SCOPE_API int scope_prom_labels(scope_prom_result **out, scope_prom *p, const ch
 /**
  * scope_prom_label_values - runs /api/v1/label/<name>/values (the name is
  * path-encoded). Values are read with scope_prom_result_string_count/at.
- * Returns: as scope_prom_query_range().
+ * Returns: as scope_prom_series().
  * Thread-safety: as the handle. Since: 0.1
  */
 SCOPE_API int scope_prom_label_values(scope_prom_result **out, scope_prom *p, const char *name,

@@ -306,13 +306,9 @@ static int move_list(struct scope__strlist *dst, struct scope__strlist *src)
 
 /* --- request building ------------------------------------------------------- */
 
-static void form_add(scope__buf *b, const char *k, const char *v)
+static void form_enc(scope__buf *b, const char *v)
 {
     static const char hex[] = "0123456789ABCDEF";
-    if (b->len)
-        scope__buf_puts(b, "&");
-    scope__buf_puts(b, k);
-    scope__buf_puts(b, "=");
     for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
         unsigned char c = *p;
         if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
@@ -323,6 +319,16 @@ static void form_add(scope__buf *b, const char *k, const char *v)
             scope__buf_append(b, t, 3);
         }
     }
+}
+
+/* Appends k=v to a form (or query string), both percent-encoded. */
+static void form_add(scope__buf *b, const char *k, const char *v)
+{
+    if (b->len)
+        scope__buf_puts(b, "&");
+    form_enc(b, k);
+    scope__buf_puts(b, "=");
+    form_enc(b, v);
 }
 
 /* Seconds with millisecond precision, as Prometheus reads them. */
@@ -1225,12 +1231,8 @@ SCOPE_API int scope_prom_label_values(scope_prom_result **out, scope_prom *p, co
                             "scope_prom_label_values: a client and a label name are required");
     scope__buf path = {0};
     scope__buf_puts(&path, "/api/v1/label/");
-    scope__buf enc = {0};
-    form_add(&enc, "x", name); /* percent-encode the name for the path */
-    if (enc.data)
-        scope__buf_puts(&path, enc.data + 2);
+    form_enc(&path, name); /* percent-encoded path segment */
     scope__buf_puts(&path, "/values");
-    scope__buf_free(&enc);
     if (path.failed) {
         scope__buf_free(&path);
         return scope__enomem("a request");
