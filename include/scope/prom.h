@@ -132,9 +132,13 @@ typedef struct scope_prom_query_opts {
                                  e.g. VictoriaMetrics, allow more) */
     int32_t max_concurrency;/**< overrides the client's setting when > 0 */
     int64_t server_timeout_ms; /**< sent as the "timeout" parameter when > 0 */
+    int32_t split_on_timeout; /**< 1: when the server answers 503 errorType
+                                 "timeout", fetch the range again in requests
+                                 of half the points (at most 6 times); the
+                                 result then carries a warning saying so */
 } scope_prom_query_opts;
 
-#define SCOPE_PROM_QUERY_OPTS_INIT { sizeof(scope_prom_query_opts), 0, 0, 0, 0, 0, 0 }
+#define SCOPE_PROM_QUERY_OPTS_INIT { sizeof(scope_prom_query_opts), 0, 0, 0, 0, 0, 0, 0 }
 
 /** scope_prom_query_opts_init - as scope_prom_opts_init(). Since: 0.1 */
 SCOPE_API int scope_prom_query_opts_init(scope_prom_query_opts *opts, size_t size);

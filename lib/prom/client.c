@@ -360,6 +360,7 @@ struct xfer {
     const char *fallback;
     int hist_policy;
     size_t expect_points;
+    int server_timeout;     /* the last answer was errorType timeout */
     struct scope__prom_parser ps;
     scope_series_set *set;
     scope__buf body;
@@ -698,6 +699,7 @@ static int xfer_judge(scope_prom *p, struct xfer *x, CURLcode cc, int *retry)
     }
     int rc = 0;
     int ok_http = http >= 200 && http < 300;
+    x->server_timeout = etype && !strcmp(etype, "timeout");
     if (http == 429 || http == 502 || http == 504 ||
         (http == 503 && !(etype && !strcmp(etype, "timeout"))))
         *retry = 1;
@@ -894,10 +896,11 @@ static int query_common_checks(scope_prom_result **out, scope_prom *p, const cha
                             "(Prometheus refuses more than 11,001 points per series; other "
                             "backends have other limits)",
                             o->max_points);
-    if (o->max_concurrency < 0 || o->server_timeout_ms < 0 || o->align < 0 || o->align > 1)
+    if (o->max_concurrency < 0 || o->server_timeout_ms < 0 || o->align < 0 || o->align > 1 ||
+        o->split_on_timeout < 0 || o->split_on_timeout > 1)
         return scope__error(SCOPE_EINVAL, 0,
                             "scope_prom_query_opts: max_concurrency and server_timeout_ms "
-                            "must be >= 0, align 0 or 1");
+                            "must be >= 0, align and split_on_timeout 0 or 1");
     return 0;
 }
 
@@ -917,33 +920,15 @@ static int collect_lists(scope_prom_result *r, struct xfer *x)
     return 0;
 }
 
-SCOPE_API int scope_prom_query_range(scope_prom_result **out, scope_prom *p, const char *query,
-                                     int64_t start_ns, int64_t end_ns, int64_t step_ns,
-                                     const scope_prom_query_opts *opts)
+/* One attempt at a range query with @per points per series per request.
+ * *timed_out tells whether a request failed on the server's query timeout. */
+static int range_attempt(scope_prom_result **out, scope_prom *p, const char *query,
+                         int64_t start_ns, int64_t end_ns, int64_t step_ns,
+                         const scope_prom_query_opts *o, uint64_t per, int *timed_out)
 {
-    scope_prom_query_opts o;
-    int rc = query_common_checks(out, p, query, opts, &o);
-    if (rc)
-        return rc;
-    if (step_ns <= 0)
-        return scope__error(SCOPE_EINVAL, 0, "query_range: step must be > 0 (got %lld ns)",
-                            (long long)step_ns);
-    if ((rc = check_ms(start_ns, "query_range start")) || (rc = check_ms(end_ns, "query_range end")) ||
-        (rc = check_ms(step_ns, "query_range step")))
-        return rc;
-    if (o.align) {
-        int64_t s = start_ns - ((start_ns % step_ns) + step_ns) % step_ns;
-        int64_t e = end_ns - ((end_ns % step_ns) + step_ns) % step_ns;
-        start_ns = s;
-        end_ns = e;
-    }
-    if (end_ns < start_ns)
-        return scope__error(SCOPE_EINVAL, 0,
-                            "query_range: end (%lld ns) is before start (%lld ns)%s",
-                            (long long)end_ns, (long long)start_ns,
-                            o.align ? " after aligning both to the step" : "");
+    int rc = 0;
+    *timed_out = 0;
     uint64_t npoints = (uint64_t)(end_ns - start_ns) / (uint64_t)step_ns + 1;
-    uint64_t per = (uint64_t)o.max_points;
     size_t nchunks = (size_t)((npoints + per - 1) / per);
     if (nchunks > 1000000)
         return scope__error(SCOPE_EINVAL, 0,
@@ -963,20 +948,23 @@ SCOPE_API int scope_prom_query_range(scope_prom_result **out, scope_prom *p, con
         form_add_time(&f, "start", cs);
         form_add_time(&f, "end", ce);
         form_add_time(&f, "step", step_ns);
-        add_server_timeout(&f, &o);
+        add_server_timeout(&f, o);
         struct xfer *x = &xs[k];
         x->stream = 1;
         x->what = "/api/v1/query_range";
         x->query = query;
-        x->fallback = o.name;
-        x->hist_policy = o.hist_policy;
+        x->fallback = o->name;
+        x->hist_policy = o->hist_policy;
         x->expect_points = (size_t)((ce - cs) / step_ns + 1);
         rc = xfer_init(p, x, "/api/v1/query_range", &f, 1);
         scope__buf_free(&f);
     }
     if (!rc)
-        rc = run_xfers(p, xs, nchunks, o.max_concurrency ? o.max_concurrency
-                                                         : p->o.max_concurrency);
+        rc = run_xfers(p, xs, nchunks, o->max_concurrency ? o->max_concurrency
+                                                          : p->o.max_concurrency);
+    for (size_t k = 0; k < nchunks && rc; k++)
+        if (xs[k].state == 2 && xs[k].rc == SCOPE_ETIMEDOUT && xs[k].server_timeout)
+            *timed_out = 1;
     scope_prom_result *r = NULL;
     if (!rc) {
         r = result_new(SCOPE_PROM_MATRIX);
@@ -1015,6 +1003,59 @@ SCOPE_API int scope_prom_query_range(scope_prom_result **out, scope_prom *p, con
     r->requests = nchunks;
     *out = r;
     return 0;
+}
+
+SCOPE_API int scope_prom_query_range(scope_prom_result **out, scope_prom *p, const char *query,
+                                     int64_t start_ns, int64_t end_ns, int64_t step_ns,
+                                     const scope_prom_query_opts *opts)
+{
+    scope_prom_query_opts o;
+    int rc = query_common_checks(out, p, query, opts, &o);
+    if (rc)
+        return rc;
+    if (step_ns <= 0)
+        return scope__error(SCOPE_EINVAL, 0, "query_range: step must be > 0 (got %lld ns)",
+                            (long long)step_ns);
+    if ((rc = check_ms(start_ns, "query_range start")) || (rc = check_ms(end_ns, "query_range end")) ||
+        (rc = check_ms(step_ns, "query_range step")))
+        return rc;
+    if (o.align) {
+        int64_t s = start_ns - ((start_ns % step_ns) + step_ns) % step_ns;
+        int64_t e = end_ns - ((end_ns % step_ns) + step_ns) % step_ns;
+        start_ns = s;
+        end_ns = e;
+    }
+    if (end_ns < start_ns)
+        return scope__error(SCOPE_EINVAL, 0,
+                            "query_range: end (%lld ns) is before start (%lld ns)%s",
+                            (long long)end_ns, (long long)start_ns,
+                            o.align ? " after aligning both to the step" : "");
+    uint64_t per = (uint64_t)o.max_points;
+    uint64_t npoints = (uint64_t)(end_ns - start_ns) / (uint64_t)step_ns + 1;
+    for (int split = 0;; split++) {
+        int timed_out;
+        rc = range_attempt(out, p, query, start_ns, end_ns, step_ns, &o, per, &timed_out);
+        if (rc != SCOPE_ETIMEDOUT || !timed_out || !o.split_on_timeout || split >= 6)
+            break;
+        /* the server's query timeout: ask for half as much per request */
+        uint64_t cur = per < npoints ? per : npoints;
+        if (cur < 4)
+            break;
+        per = (cur + 1) / 2;
+    }
+    if (rc == 0 && per != (uint64_t)o.max_points) {
+        char w[200];
+        int n = snprintf(w, sizeof w,
+                         "libscope: the server's query timeout hit larger requests; the range "
+                         "was fetched with %llu points per series per request",
+                         (unsigned long long)per);
+        if (scope__strlist_push(&(*out)->warnings, w, (size_t)n)) {
+            scope_prom_result_free(*out);
+            *out = NULL;
+            return scope__enomem("a warning");
+        }
+    }
+    return rc;
 }
 
 SCOPE_API int scope_prom_query(scope_prom_result **out, scope_prom *p, const char *query,
