@@ -378,6 +378,25 @@ START_TEST(test_chunked_equals_single)
     scope_prom_result_free(chunked);
     scope_prom_result_free(r);
 
+    /* by default a 5000-point range goes out as 2 parallel requests; with
+     * no_split as one; same result */
+    ck_assert_int_eq(scope_prom_query_range(&r, p, "scope_it_gauge{inst=\"a\"}", T0 * NS,
+                                            (T0 + 4999) * NS, NS, NULL), 0);
+    scope_prom_result_window(r, NULL, NULL, NULL, &req);
+    ck_assert_uint_eq(req, 2);
+    qo.max_points = 0;
+    qo.no_split = 1;
+    ck_assert_int_eq(scope_prom_query_range(&chunked, p, "scope_it_gauge{inst=\"a\"}", T0 * NS,
+                                            (T0 + 4999) * NS, NS, &qo), 0);
+    scope_prom_result_window(chunked, NULL, NULL, NULL, &req);
+    ck_assert_uint_eq(req, 1);
+    sets_equal(scope_prom_result_series(r), scope_prom_result_series(chunked));
+    ck_assert_uint_eq(scope_series_count(scope_series_set_at(scope_prom_result_series(r), 0)),
+                      5000);
+    scope_prom_result_free(chunked);
+    scope_prom_result_free(r);
+    qo.no_split = 0;
+
     /* alignment floors start and end to the step and reports them */
     qo.max_points = 0;
     qo.align = 1;
@@ -519,6 +538,7 @@ START_TEST(test_errors)
     /* 400: the 11,000-points limit, when a request asks for more */
     scope_prom_query_opts qo = SCOPE_PROM_QUERY_OPTS_INIT;
     qo.max_points = 20000;
+    qo.no_split = 1;
     ck_assert_int_eq(scope_prom_query_range(&r, p, "scope_it_gauge", T0 * NS, (T0 + 12000) * NS,
                                             NS, &qo), SCOPE_ESERVER);
     msg = scope_error_message();

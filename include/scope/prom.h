@@ -136,9 +136,14 @@ typedef struct scope_prom_query_opts {
                                  "timeout", fetch the range again in requests
                                  of half the points (at most 6 times); the
                                  result then carries a warning saying so */
+    int32_t no_split;       /**< 1: never split a range that fits in one request
+                                 (by default a range of 2000+ points per series
+                                 that would take fewer requests than
+                                 max_concurrency is split into that many, at
+                                 least 1000 points each, fetched in parallel) */
 } scope_prom_query_opts;
 
-#define SCOPE_PROM_QUERY_OPTS_INIT { sizeof(scope_prom_query_opts), 0, 0, 0, 0, 0, 0, 0 }
+#define SCOPE_PROM_QUERY_OPTS_INIT { sizeof(scope_prom_query_opts), 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** scope_prom_query_opts_init - as scope_prom_opts_init(). Since: 0.1 */
 SCOPE_API int scope_prom_query_opts_init(scope_prom_query_opts *opts, size_t size);
@@ -153,10 +158,11 @@ SCOPE_API int scope_prom_query_opts_init(scope_prom_query_opts *opts, size_t siz
  * @step_ns: the step, > 0, whole milliseconds.
  * @opts: NULL or options.
  * The grid is start + k*step <= end. When it holds more than max_points
- * points, requests cover consecutive parts of the grid (each starts one step
- * after the previous one's end, so no point is fetched twice), run with
- * bounded concurrency and are merged by label set: the result equals what a
- * single request would give.
+ * points (or, unless no_split, 2000+ points while fewer requests than
+ * max_concurrency would run), requests cover consecutive parts of the grid
+ * (each starts one step after the previous one's end, so no point is fetched
+ * twice), run with bounded concurrency and are merged by label set: the
+ * result equals what a single request would give.
  * Returns: 0, SCOPE_EINVAL (arguments), SCOPE_ENET (connection), SCOPE_ETIMEDOUT
  * (client limit or the server's query timeout), SCOPE_EHTTP (an HTTP error
  * without a Prometheus JSON body; the message quotes the body's start),

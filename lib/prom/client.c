@@ -13,6 +13,7 @@
 
 #define DEFAULT_URL "http://127.0.0.1:9090"
 #define MAX_BUFFERED_BODY (512u << 20)
+#define SPLIT_MIN_POINTS 1000 /* per request, when splitting for parallelism */
 
 struct hdr {
     char *line;
@@ -473,6 +474,8 @@ static int xfer_prepare(scope_prom *p, struct xfer *x)
         curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
         curl_easy_setopt(h, CURLOPT_HEADERDATA, x);
         curl_easy_setopt(h, CURLOPT_ERRORBUFFER, x->errbuf);
+        /* bigger pieces: fewer reads and callbacks on multi-MB bodies */
+        curl_easy_setopt(h, CURLOPT_BUFFERSIZE, 256L * 1024);
         curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, (long)p->o.connect_timeout_ms);
         curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)p->o.timeout_ms);
@@ -897,10 +900,11 @@ static int query_common_checks(scope_prom_result **out, scope_prom *p, const cha
                             "backends have other limits)",
                             o->max_points);
     if (o->max_concurrency < 0 || o->server_timeout_ms < 0 || o->align < 0 || o->align > 1 ||
-        o->split_on_timeout < 0 || o->split_on_timeout > 1)
+        o->split_on_timeout < 0 || o->split_on_timeout > 1 || o->no_split < 0 ||
+        o->no_split > 1)
         return scope__error(SCOPE_EINVAL, 0,
                             "scope_prom_query_opts: max_concurrency and server_timeout_ms "
-                            "must be >= 0, align and split_on_timeout 0 or 1");
+                            "must be >= 0, align, split_on_timeout and no_split 0 or 1");
     return 0;
 }
 
@@ -1032,6 +1036,20 @@ SCOPE_API int scope_prom_query_range(scope_prom_result **out, scope_prom *p, con
                             o.align ? " after aligning both to the step" : "");
     uint64_t per = (uint64_t)o.max_points;
     uint64_t npoints = (uint64_t)(end_ns - start_ns) / (uint64_t)step_ns + 1;
+    /* A range that would take fewer requests than may run at once is split
+     * so that they do: Prometheus builds a whole body before sending it, so
+     * parsing one part overlaps with the server evaluating and encoding the
+     * next (measured: 10M points 1.37x the curl fetch instead of 1.55x). */
+    int conc = o.max_concurrency ? o.max_concurrency : p->o.max_concurrency;
+    if (!o.no_split && conc > 1 && npoints >= 2 * SPLIT_MIN_POINTS) {
+        uint64_t parts = npoints / SPLIT_MIN_POINTS;
+        if (parts > (uint64_t)conc)
+            parts = (uint64_t)conc;
+        uint64_t per2 = (npoints + parts - 1) / parts;
+        if (per2 < per)
+            per = per2;
+    }
+    int shrunk = 0;
     for (int split = 0;; split++) {
         int timed_out;
         rc = range_attempt(out, p, query, start_ns, end_ns, step_ns, &o, per, &timed_out);
@@ -1042,8 +1060,9 @@ SCOPE_API int scope_prom_query_range(scope_prom_result **out, scope_prom *p, con
         if (cur < 4)
             break;
         per = (cur + 1) / 2;
+        shrunk = 1;
     }
-    if (rc == 0 && per != (uint64_t)o.max_points) {
+    if (rc == 0 && shrunk) {
         char w[200];
         int n = snprintf(w, sizeof w,
                          "libscope: the server's query timeout hit larger requests; the range "
