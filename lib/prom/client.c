@@ -959,7 +959,12 @@ static int range_attempt(scope_prom_result **out, scope_prom *p, const char *que
         x->query = query;
         x->fallback = o->name;
         x->hist_policy = o->hist_policy;
-        x->expect_points = (size_t)((ce - cs) / step_ns + 1);
+        /* the first chunk's series become the result's: room for the
+         * points of up to 4 chunks, so that merging the others does not
+         * move them (reserved pages cost no RSS until written) */
+        size_t here = (size_t)((ce - cs) / step_ns + 1);
+        x->expect_points = k == 0 ? (size_t)(npoints < 4 * (uint64_t)here ? npoints : 4 * here)
+                                  : here;
         rc = xfer_init(p, x, "/api/v1/query_range", &f, 1);
         scope__buf_free(&f);
     }
