@@ -532,9 +532,11 @@ static void *fake_main(void *arg)
         }
         size_t i = (size_t)f->served < f->nreplies ? (size_t)f->served : f->nreplies - 1;
         const char *rep = f->replies[i];
+        /* Counted before the reply goes out: the client may return (and the
+         * test read the count) as soon as it has the reply. */
+        __atomic_add_fetch(&f->served, 1, __ATOMIC_SEQ_CST);
         ssize_t w = write(c, rep, strlen(rep));
         (void)w;
-        __atomic_add_fetch(&f->served, 1, __ATOMIC_SEQ_CST);
         shutdown(c, SHUT_RDWR);
         close(c);
     }
