@@ -48,8 +48,6 @@ typedef struct scope_prom_opts {
                                    default "http://127.0.0.1:9090" */
     int32_t connect_timeout_ms; /**< TCP/TLS connect limit per attempt; default 5000 */
     int32_t timeout_ms;       /**< whole-request limit per attempt; default 120000 */
-    int32_t tls_insecure;     /**< 1: do not verify the server certificate (default 0:
-                                   verify, with the system CAs or @ca_file) */
     const char *ca_file;      /**< PEM CA bundle used to verify the server */
     const char *client_cert;  /**< PEM client certificate (mTLS) */
     const char *client_key;   /**< PEM key of @client_cert */
@@ -69,6 +67,8 @@ typedef struct scope_prom_opts {
     int32_t post_threshold;   /**< URLs longer than this many bytes are sent as a
                                    form-encoded POST; default 4096 */
     int32_t max_concurrency;  /**< requests in flight for one call; default 2 */
+    int32_t tls_insecure;     /**< 1: do not verify the server certificate (default 0:
+                                   verify, with the system CAs or @ca_file) */
 } scope_prom_opts;
 
 #define SCOPE_PROM_OPTS_INIT { sizeof(scope_prom_opts), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
