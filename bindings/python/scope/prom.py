@@ -138,7 +138,7 @@ class Prometheus(Handle):
 
     @staticmethod
     def _qopts(name=None, align=False, hist="error", max_points=0, max_concurrency=0,
-               server_timeout=None):
+               server_timeout=None, split_on_timeout=False, no_split=False):
         o = _lib.struct_type("scope_prom_query_opts")()
         lib.scope_prom_query_opts_init(ctypes.byref(o), ctypes.sizeof(o))
         o.name = cstr(name)
@@ -149,6 +149,8 @@ class Prometheus(Handle):
         o.max_points = int(max_points)
         o.max_concurrency = int(max_concurrency)
         o.server_timeout_ms = 0 if server_timeout is None else int(server_timeout * 1000)
+        o.split_on_timeout = 1 if split_on_timeout else 0
+        o.no_split = 1 if no_split else 0
         return o
 
     def _run(self, fn, *args):
@@ -179,6 +181,13 @@ class Prometheus(Handle):
                 longer ranges are split and fetched in parallel.
             max_concurrency: requests in flight for this call.
             server_timeout: the "timeout" parameter, seconds.
+            split_on_timeout: when the server answers 503 errorType
+                "timeout", fetch the range again in requests of half the
+                points (at most 6 times; the result then carries a warning).
+            no_split: never split a range that fits in one request (by
+                default a range of 2000+ points per series that would take
+                fewer requests than max_concurrency is split into that many,
+                fetched in parallel).
         """
         with self.query_range_result(query, start, end, step, **qopts) as r:
             return r.series

@@ -348,6 +348,10 @@ class CPrometheus(unittest.TestCase):
                 self.assertEqual(r.infos, ["an info"])
                 self.assertIsNotNone(r.series.find("v", {"job": "b"}))
                 r.close()
+                s2 = pc.query_range("up", 1700000000 * 10**9, 1700000015 * 10**9, 15 * 10**9,
+                                    no_split=True, split_on_timeout=True, max_concurrency=1,
+                                    server_timeout=5, hist="warn", max_points=100)
+                self.assertEqual(s2.find("up", {"job": "a"}).values.tolist(), [1.0, 0.5])
                 q = pc.query("up", time=1700000000 * 10**9)
                 ref = json.loads(vector)["data"]["result"]
                 self.assertEqual(q.type, "vector")

@@ -23,8 +23,8 @@ ENUMS = {
 }
 
 STRUCTS = {
-    'scope_prom_opts': (('size_t', 'size'), ('const char *', 'url'), ('int32_t', 'connect_timeout_ms'), ('int32_t', 'timeout_ms'), ('int32_t', 'tls_insecure'), ('const char *', 'ca_file'), ('const char *', 'client_cert'), ('const char *', 'client_key'), ('const char *', 'username'), ('const char *', 'password'), ('const char *', 'bearer_token'), ('const char *', 'bearer_token_file'), ('const char *', 'proxy'), ('const char *', 'user_agent'), ('int32_t', 'max_retries'), ('int32_t', 'retry_base_ms'), ('int32_t', 'retry_max_ms'), ('int32_t', 'post_threshold'), ('int32_t', 'max_concurrency')),
-    'scope_prom_query_opts': (('size_t', 'size'), ('const char *', 'name'), ('int32_t', 'align'), ('int32_t', 'hist_policy'), ('int32_t', 'max_points'), ('int32_t', 'max_concurrency'), ('int64_t', 'server_timeout_ms')),
+    'scope_prom_opts': (('size_t', 'size'), ('const char *', 'url'), ('int32_t', 'connect_timeout_ms'), ('int32_t', 'timeout_ms'), ('const char *', 'ca_file'), ('const char *', 'client_cert'), ('const char *', 'client_key'), ('const char *', 'username'), ('const char *', 'password'), ('const char *', 'bearer_token'), ('const char *', 'bearer_token_file'), ('const char *', 'proxy'), ('const char *', 'user_agent'), ('int32_t', 'max_retries'), ('int32_t', 'retry_base_ms'), ('int32_t', 'retry_max_ms'), ('int32_t', 'post_threshold'), ('int32_t', 'max_concurrency'), ('int32_t', 'tls_insecure')),
+    'scope_prom_query_opts': (('size_t', 'size'), ('const char *', 'name'), ('int32_t', 'align'), ('int32_t', 'hist_policy'), ('int32_t', 'max_points'), ('int32_t', 'max_concurrency'), ('int64_t', 'server_timeout_ms'), ('int32_t', 'split_on_timeout'), ('int32_t', 'no_split')),
 }
 
 CALLBACKS = {

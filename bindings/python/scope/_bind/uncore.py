@@ -6,8 +6,8 @@ ENUMS = {
 }
 
 STRUCTS = {
-    'scope_uncore_opts': (('size_t', 'size'), ('const char *', 'sysfs_root'), ('int32_t', 'prefer_cas')),
-    'scope_resctrl_opts': (('size_t', 'size'), ('const char *', 'root'), ('const char *', 'group'), ('int32_t', 'existing')),
+    'scope_uncore_opts': (('size_t', 'size'), ('const char *', 'sysfs_root'), ('int32_t', 'prefer_cas'), ('int32_t', 'reserved0')),
+    'scope_resctrl_opts': (('size_t', 'size'), ('const char *', 'root'), ('const char *', 'group'), ('int32_t', 'existing'), ('int32_t', 'reserved0')),
 }
 
 CALLBACKS = {
