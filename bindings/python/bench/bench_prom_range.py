@@ -23,7 +23,6 @@ usage: SCOPE_LIBRARY=build/libscope.so.0 PYTHONPATH=bindings/python \\
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import tempfile

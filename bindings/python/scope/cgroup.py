@@ -5,7 +5,6 @@ hierarchies, resolving what a user names to a cgroup, the cgroup collector
 import collections
 import ctypes
 
-from . import _lib
 from ._handle import Handle
 from ._lib import cstr, lib, text
 from .collector import Collector

@@ -3,7 +3,6 @@ Prometheus client, cgroup and targets, PMU and top-down, uncore and resctrl,
 the scrape endpoint), imported by test_api so that its every-binding check
 sees their calls. Values are checked against independent computations:
 numpy, json, files of the fixtures, /proc, the server's own counts."""
-import ctypes
 import http.server
 import json
 import math
