@@ -224,10 +224,9 @@ class Histogram(Handle):
 
 def _range_error(h, value):
     from .errors import InvalidArgument
-    return InvalidArgument("value %r is outside the histogram's range 0..%d (counted in "
-                           "overflow); create the Histogram with a larger highest="
-                           % (value, h.highest_equivalent(2 ** 62)), code=-1,
-                           name="SCOPE_EINVAL")
+    return InvalidArgument("value %r is outside the histogram's trackable range (it was counted "
+                           "in overflow); record non-negative values, or create the Histogram "
+                           "with a larger highest=" % (value,), code=-1, name="SCOPE_EINVAL")
 
 
 def write_hlog(path, intervals, start_wall_ns):

@@ -287,6 +287,17 @@ class BLoad(unittest.TestCase):
         self.assertEqual(scope.load.error_kind_name(4), "timeout")
         self.assertEqual(scope.load.mode_name(2), "closed")
 
+    def test_help_explains_parameters(self):
+        import pydoc
+        text = pydoc.render_doc(scope.Load, renderer=pydoc.plaintext)
+        for p in ("rate:", "mode:", "connections:", "duration:", "on_request:", "on_response:",
+                  "coordinated"):
+            self.assertIn(p, text)
+        for cls in (scope.LoadResult, scope.Histogram, scope.Prometheus, scope.Cgroup,
+                    scope.Target, scope.Pmu, scope.TopDown, scope.UncorePlan, scope.Uncore,
+                    scope.Resctrl, scope.Exporter, scope.CgroupMounts):
+            self.assertGreater(len(cls.__doc__ or ""), 200, cls.__name__)
+
     def test_connect_errors_and_stop(self):
         with _Server() as srv:
             port = srv.port
