@@ -858,6 +858,16 @@ static scope_load_result *canned_run(const char *resp, int close_after)
     pthread_join(s.th, NULL);
     close(s.lfd);
     check_invariants(r);
+    scope_load_stats st = SCOPE_LOAD_STATS_INIT;
+    scope_load_result_stats(r, -1, &st);
+    int64_t ce;
+    scope_load_result_errors(r, SCOPE_LOAD_ERR_CONNECT, NULL, NULL, 0, &ce);
+    ck_assert_msg(st.completed + st.errors > 10,
+                  "canned server: completed %lld, errors %lld, sent %lld, in flight %lld, "
+                  "connects %lld, connect errors %lld, served %ld, %.3f s",
+                  (long long)st.completed, (long long)st.errors, (long long)st.sent,
+                  (long long)st.in_flight, (long long)st.connects, (long long)ce, s.served,
+                  st.duration_ns / 1e9);
     return r;
 }
 
