@@ -423,7 +423,13 @@ static void open_targets(struct exp *x, struct target *t)
         struct target *g = &t[i];
         snprintf(g->spec, sizeof g->spec, "%s", x->target_specs[i]);
         const char *base = strrchr(g->spec, '/');
-        snprintf(g->label, sizeof g->label, "%s", base ? base + 1 : strchr(g->spec, ':') ? strchr(g->spec, ':') + 1 : g->spec);
+        const char *colon = strchr(g->spec, ':');
+        const char *lab = base ? base + 1 : colon ? colon + 1 : g->spec;
+        size_t ll = strlen(lab);
+        if (ll >= sizeof g->label)
+            ll = sizeof g->label - 1; /* labels are short names: cut, never overflow */
+        memcpy(g->label, lab, ll);
+        g->label[ll] = '\0';
         for (char *p = g->label; *p; p++)
             if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9')))
                 *p = '_';
