@@ -584,6 +584,8 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
     (void)norm;
     scope_hist *h;
     int rc = hist_alloc(&h, lowest, highest, sig);
+    if (rc == SCOPE_ENOMEM)
+        return rc; /* hist_alloc's message names the size */
     if (rc)
         return scope__error(SCOPE_EPARSE, 0, "histogram encoding has invalid settings: %s",
                             scope_error_message());
