@@ -31,8 +31,10 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
         o.cpu = cpu[i];
         o.sysfs_root = root;
         o.smt = 1;
-        if (scope_topdown_new(&td[i], &o))
+        if (scope_topdown_new(&td[i], &o)) {
+            fprintf(stderr, "fuzz_perf_csv: no %s recipe: %s\n", cpu[i], scope_error_message());
             td[i] = NULL;
+        }
     }
     memfd = memfd_create("fuzz_perf_csv", 0);
     return 0;
