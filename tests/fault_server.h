@@ -234,6 +234,8 @@ static void *fault_main(void *arg)
         if (fd < 0)
             continue;
         atomic_fetch_add(&s->accepted, 1);
+        int one = 1; /* head and body are two sends: no Nagle/delayed-ACK stall */
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
         if (s->mode == FAULT_ACCEPT_RESET) {
             fault_rst(fd);
             close(fd);
