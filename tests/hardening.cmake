@@ -19,3 +19,9 @@ if(VALGRIND AND TARGET scope-load AND TARGET scope-prom AND TARGET scope-toplev)
     ${VALGRIND} $<TARGET_FILE_DIR:scope-load> $<TARGET_FILE:fault_serve> ${PROJECT_SOURCE_DIR})
   set_tests_properties(valgrind_examples PROPERTIES LABELS "integration;nosan" TIMEOUT 600)
 endif()
+# Security: safe file modes and no link following, resctrl names, and a
+# library that never runs a shell (imports of the built .so and sources).
+scope_add_check(check_security SOURCES check_security.c LABELS unit INTERNAL TIMEOUT 60)
+add_test(NAME no_shell COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/no_shell.sh $<TARGET_FILE:scope>
+  ${PROJECT_SOURCE_DIR})
+set_tests_properties(no_shell PROPERTIES LABELS "unit" TIMEOUT 60)
