@@ -344,6 +344,22 @@ START_TEST(test_print_and_opts)
 }
 END_TEST
 
+/* fuzz_hist: a decoded header with a lowest value near INT64_MAX overflowed
+ * "2 * lowest" (UBSan) before the range check rejected it. */
+START_TEST(test_decode_huge_lowest)
+{
+    static const char b64[] = "HISTEwAAAAAchJMUAAAAAWkAVHRTYXRybWVhLCwsLO+GdCpzbQsLCwsLCwH/";
+    scope_hist *h = NULL;
+    ck_assert_int_eq(scope_hist_decode_base64(&h, b64, sizeof b64 - 1), SCOPE_EPARSE);
+    ck_assert_ptr_null(h);
+    scope_hist_opts o = SCOPE_HIST_OPTS_INIT;
+    o.lowest = INT64_MAX / 2 + 1;
+    o.highest = INT64_MAX;
+    ck_assert_int_eq(scope_hist_new(&h, &o), SCOPE_EINVAL);
+    ck_assert_msg(strstr(scope_error_message(), "twice lowest"), "%s", scope_error_message());
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hist");
@@ -358,6 +374,7 @@ int main(void)
     tcase_add_test(tc, test_decode_foreign);
     tcase_add_test(tc, test_log_roundtrip);
     tcase_add_test(tc, test_print_and_opts);
+    tcase_add_test(tc, test_decode_huge_lowest);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -48,7 +48,7 @@ static int hist_init(scope_hist *h, int64_t lowest, int64_t highest, int32_t sig
         return scope__error(SCOPE_EINVAL, 0,
                             "scope_hist_opts.sigfigs is %d: use 1 to 5 significant digits",
                             (int)sigfigs);
-    if (highest < 2 * lowest)
+    if (lowest > INT64_MAX / 2 || highest < 2 * lowest)
         return scope__error(SCOPE_EINVAL, 0,
                             "scope_hist_opts.highest %" PRId64 " is below twice lowest %" PRId64
                             ": raise highest", highest, lowest);
