@@ -50,9 +50,14 @@ stop
 serve reset "$fx/prom/vector.json"
 # a failing server: the error path must be clean too (exit status is not 0)
 "$vg" --quiet --error-exitcode=99 --leak-check=full --errors-for-leak-kinds=definite \
-  "$ex/scope-prom" --url "http://127.0.0.1:$port" --retries 1 instant up \
-  >/dev/null 2>"$tmp/prom-fail.err"
-[ $? -ne 99 ] && echo "ok: scope-prom (reset)" || { echo "FAIL: scope-prom (reset)"; tail -40 "$tmp/prom-fail.err"; fail=1; }
+  "$ex/scope-prom" --url "http://127.0.0.1:$port" --retries 1 --user u --password pw-S3CRET \
+  instant up >/dev/null 2>"$tmp/prom-fail.err"
+rc=$?
+if [ $rc -ne 99 ] && [ $rc -ne 0 ] && ! grep -q S3CRET "$tmp/prom-fail.err"; then
+  echo "ok: scope-prom (reset): exit $rc, no password in: $(head -1 "$tmp/prom-fail.err")"
+else
+  echo "FAIL: scope-prom (reset) exit $rc"; tail -40 "$tmp/prom-fail.err"; fail=1
+fi
 stop
 
 printf 'hello' >"$tmp/hello"
