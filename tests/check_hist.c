@@ -352,6 +352,12 @@ START_TEST(test_decode_huge_lowest)
     scope_hist *h = NULL;
     ck_assert_int_eq(scope_hist_decode_base64(&h, b64, sizeof b64 - 1), SCOPE_EPARSE);
     ck_assert_ptr_null(h);
+    /* a zero-run of -2^63 (negating it overflowed) */
+    static const char b64b[] =
+        "HISTEwAAABwAhJMUAAAAAQBTU1NTU7FTU1NTU1NTU1NTU1NTU/////////////////////9TU1NTU1NTU1NTU1NTU1"
+        "NTU1NTU1NTU1NTU1NTFBQUFBT//////////xQUU////xyEkxMAf///////////c///bQsLCwv/";
+    ck_assert_int_eq(scope_hist_decode_base64(&h, b64b, sizeof b64b - 1), SCOPE_EPARSE);
+    ck_assert_ptr_null(h);
     scope_hist_opts o = SCOPE_HIST_OPTS_INIT;
     o.lowest = INT64_MAX / 2 + 1;
     o.highest = INT64_MAX;

@@ -591,6 +591,7 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
                             scope_error_message());
     size_t pos = V2_HEADER_LEN, end = V2_HEADER_LEN + plen;
     int32_t idx = 0;
+    int64_t sum = 0;
     while (pos < end) {
         int64_t v;
         if (zz_get(b, end, &pos, &v)) {
@@ -598,7 +599,8 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
             return scope__error(SCOPE_EPARSE, 0, "histogram payload ends inside a number");
         }
         if (v < 0) {
-            if (-v > h->counts_len - idx) {
+            /* compared without negating v (INT64_MIN has no negation) */
+            if (v < (int64_t)idx - (int64_t)h->counts_len) {
                 scope_hist_free(h);
                 return scope__error(SCOPE_EPARSE, 0, "histogram payload runs past its buckets");
             }
@@ -608,6 +610,12 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
                 scope_hist_free(h);
                 return scope__error(SCOPE_EPARSE, 0, "histogram payload runs past its buckets");
             }
+            if (v > INT64_MAX - sum) {
+                scope_hist_free(h);
+                return scope__error(SCOPE_EPARSE, 0,
+                                    "histogram payload counts add up past 2^63 - 1");
+            }
+            sum += v;
             h->counts[idx++] = v;
         }
     }
