@@ -26,12 +26,15 @@ run() {
     echo "FAIL: $name (exit $rc): $*"; tail -40 "$tmp/$name.err"; fail=1
   fi
 }
+nserve=0
 serve() { # MODE BODY_FILE: starts the server, sets $port
-  "$serve" "$1" "$2" 60 >"$tmp/port" &
+  nserve=$((nserve + 1))
+  pf=$tmp/port.$nserve # a fresh file: never a previous server's port
+  "$serve" "$1" "$2" 60 >"$pf" &
   spid=$!
   i=0
-  while [ ! -s "$tmp/port" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
-  port=$(cat "$tmp/port")
+  while [ ! -s "$pf" ] && [ $i -lt 400 ]; do sleep 0.05; i=$((i + 1)); done
+  port=$(cat "$pf")
   [ -n "$port" ] || { echo "FAIL: fault_serve did not start"; exit 1; }
 }
 stop() { kill "$spid"; wait "$spid" 2>/dev/null; spid=; }
