@@ -358,6 +358,19 @@ START_TEST(test_decode_huge_lowest)
         "NTU1NTU1NTU1NTU1NTFBQUFBT//////////xQUU////xyEkxMAf///////////c///bQsLCwv/";
     ck_assert_int_eq(scope_hist_decode_base64(&h, b64b, sizeof b64b - 1), SCOPE_EPARSE);
     ck_assert_ptr_null(h);
+    /* a valid histogram up to ~INT64_MAX: the top bucket's highest
+     * equivalent value saturates instead of overflowing */
+    static const char b64c[] = "HISTEwAAABwAhJMUAAAAAQBTLS0tLS1TdGFydFRpbS0tLS0tvC0QEBAQEBAQEBAQEBAQ"
+                               "EBAQEBAxKzE0hBAQEBAQEBAQEBAQEBATAAAAHACEAF9fX19f/w==";
+    if (scope_hist_decode_base64(&h, b64c, sizeof b64c - 1) == 0) {
+        ck_assert_int_le(scope_hist_percentile(h, 100.0), INT64_MAX);
+        ck_assert_int_ge(scope_hist_highest_equivalent(h, scope_hist_max(h)),
+                         scope_hist_max(h));
+        scope_hist_mean(h);
+        scope_hist_stdev(h);
+        scope_hist_free(h);
+        h = NULL;
+    }
     scope_hist_opts o = SCOPE_HIST_OPTS_INIT;
     o.lowest = INT64_MAX / 2 + 1;
     o.highest = INT64_MAX;

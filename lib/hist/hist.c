@@ -198,12 +198,15 @@ static int64_t value_at_index(const scope_hist *h, int32_t index)
     return value_from_index(h, bi, sbi);
 }
 
-static int64_t equivalent_range(const scope_hist *h, int64_t v)
+/* The width of @v's bucket, unsigned: it can be 2^63 in a histogram whose
+ * range reaches INT64_MAX. */
+static uint64_t equivalent_range(const scope_hist *h, int64_t v)
 {
     int32_t bi = bucket_index(h, v);
     int32_t sbi = sub_bucket_index(h, v, bi);
     int32_t adjusted = sbi >= h->sub_bucket_count ? bi + 1 : bi;
-    return INT64_C(1) << (h->unit_magnitude + adjusted);
+    int shift = h->unit_magnitude + adjusted;
+    return shift >= 64 ? UINT64_MAX : UINT64_C(1) << shift;
 }
 
 static int64_t lowest_equiv(const scope_hist *h, int64_t v)
@@ -212,14 +215,22 @@ static int64_t lowest_equiv(const scope_hist *h, int64_t v)
     return value_from_index(h, bi, sub_bucket_index(h, v, bi));
 }
 
+/* lowest + @add, saturated at INT64_MAX (the top buckets of a histogram
+ * that reaches INT64_MAX end past it). */
+static int64_t add_sat(int64_t lowest, uint64_t add)
+{
+    uint64_t room = (uint64_t)INT64_MAX - (uint64_t)lowest;
+    return add > room ? INT64_MAX : (int64_t)((uint64_t)lowest + add);
+}
+
 static int64_t highest_equiv(const scope_hist *h, int64_t v)
 {
-    return lowest_equiv(h, v) + equivalent_range(h, v) - 1;
+    return add_sat(lowest_equiv(h, v), equivalent_range(h, v) - 1);
 }
 
 static int64_t median_equiv(const scope_hist *h, int64_t v)
 {
-    return lowest_equiv(h, v) + (equivalent_range(h, v) >> 1);
+    return add_sat(lowest_equiv(h, v), equivalent_range(h, v) >> 1);
 }
 
 /* --- recording ------------------------------------------------------------- */
