@@ -112,10 +112,10 @@ START_TEST(load_alternate_keeps_schedule)
     fault_stop(&s);
     scope_load_stats st = SCOPE_LOAD_STATS_INIT;
     invariants(r, &st);
-    /* 400/s for 0.5 s: 200 intended sends, none left in the backlog */
+    /* 400/s for 0.5 s: 200 intended sends, (almost) none left in the backlog */
     ck_assert_int_ge(st.sent + st.backlog, 195);
     ck_assert_int_le(st.sent + st.backlog, 205);
-    ck_assert_int_le(st.backlog, 4);
+    ck_assert_int_le(st.backlog, 10); /* 5%: a loaded 2-core machine */
     int64_t rd = errs_of(r, SCOPE_LOAD_ERR_READ, NULL);
     ck_assert_int_gt(st.completed, 60);
     ck_assert_int_gt(rd, 60);
