@@ -2,8 +2,12 @@
 # libscope's two commands (see README.md):
 #   ./run.sh demo   install what is missing, build, run the main job
 #   ./run.sh test   install what is missing, build, run the whole test suite
-#                   twice: a -Werror build and an ASan+UBSan build
-# Other verbs: setup (packages only), build (the -Werror build only), bench.
+#                   twice: a -Werror build and an ASan+UBSan build, then every
+#                   fuzz target for 60 s
+# Both install libscope under /usr/local (so that `pkg-config libscope` and
+# `/usr/bin/python3 -c "import scope"` work afterwards).
+# Other verbs: setup (packages only), build (the -Werror build only),
+# install, bench.
 set -euo pipefail
 cd "$(dirname "$0")"
 top=$PWD
@@ -12,7 +16,7 @@ top=$PWD
 # missing; `apt-get update` runs once, and only if something is missing.
 PACKAGES=(
   build-essential cmake pkg-config check clang valgrind abigail-tools
-  libpfm4-dev libcurl4-openssl-dev libjansson-dev libcgroup-dev libssl-dev libmicrohttpd-dev
+  libpfm4-dev libcurl4-openssl-dev libjansson-dev libcgroup-dev libssl-dev libmicrohttpd-dev zlib1g-dev
   linux-perf nginx-light wrk prometheus iproute2 procps curl
   python3 python3-numpy python3-pandas python3-matplotlib jupyter-nbconvert python3-ipykernel
 )
@@ -44,12 +48,23 @@ build() { # build DIR [cmake args...]
   cmake --build "$dir" -j"$(jobs)"
 }
 
+# Installs the library, headers, pkg-config file, examples and the Python
+# package (where /usr/bin/python3 finds it) under /usr/local.
+install_build() {
+  local sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo cmake --install build >/dev/null
+  $sudo ldconfig
+}
+
 case "${1:-}" in
   setup) setup ;;
   build) setup; build build ;;
+  install) setup; build build >/dev/null; install_build ;;
   demo)
     setup
     build build >/dev/null
+    install_build
     shift
     if [ -x "$top/build/examples/scope-run" ]; then
       exec "$top/build/examples/scope-run" "$@"
@@ -62,6 +77,7 @@ case "${1:-}" in
   test)
     setup
     build build
+    install_build
     # Serially: several tests compare with perf stat, /proc or cgroup files
     # read at the same instants, and a second test on the other core of a
     # 2-core machine skews them.
@@ -82,7 +98,7 @@ case "${1:-}" in
     for b in build/bench/bench_*; do [ -x "$b" ] && "$b" "$@"; done
     ;;
   *)
-    echo "usage: $0 demo|test|setup|build|bench" >&2
+    echo "usage: $0 demo|test|setup|build|install|bench" >&2
     exit 2
     ;;
 esac

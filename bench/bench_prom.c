@@ -4,6 +4,8 @@
  * same run:
  *   - curl -s -o /dev/null <same URL>        the fetch floor
  *   - libscope scope_prom_query_range()      fetch + streaming parse into columns
+ *     (default: the 10,000 steps go out as 2 parallel requests; and with
+ *     no_split, as one request)
  *   - jansson json_load_file + walk + strtod  a DOM parse of the saved body
  * Each measurement runs in its own child process, so peak RSS (ru_maxrss) is
  * that of the measured work alone. Prints medians, ratios and peak RSS.
@@ -100,6 +102,7 @@ static int in_child(int (*fn)(void *, struct meas *), void *arg, struct meas *m)
 struct job {
     const char *url, *query, *file, *body_url;
     int64_t start_ns, end_ns;
+    int single; /* 1: one request (no_split) */
 };
 
 static int run_libscope(void *arg, struct meas *m)
@@ -113,7 +116,9 @@ static int run_libscope(void *arg, struct meas *m)
         return -1;
     double t = now_s();
     scope_prom_result *r;
-    int rc = scope_prom_query_range(&r, p, j->query, j->start_ns, j->end_ns, 1000000000LL, NULL);
+    scope_prom_query_opts qo = SCOPE_PROM_QUERY_OPTS_INIT;
+    qo.no_split = j->single;
+    int rc = scope_prom_query_range(&r, p, j->query, j->start_ns, j->end_ns, 1000000000LL, &qo);
     m->secs = now_s() - t;
     if (rc) {
         fprintf(stderr, "libscope: %s\n", scope_error_message());
@@ -211,12 +216,15 @@ static void bench_case(struct promsrv *srv, const char *label, const char *query
     struct stat sb;
     stat(file, &sb);
     struct job j = {srv->url, query, file, url, T0 * 1000000000LL,
-                    (T0 + STEPS - 1) * 1000000000LL};
-    double tc[16], tl[16], tj[16];
-    long rss_l = 0, rss_j = 0;
-    struct meas ml, mj;
+                    (T0 + STEPS - 1) * 1000000000LL, 0};
+    struct job j2 = j;
+    j2.single = 1;
+    double tc[16], tl[16], tj[16], tp[16];
+    long rss_l = 0, rss_j = 0, rss_p = 0;
+    struct meas ml, mj, mp;
     memset(&ml, 0, sizeof ml);
     memset(&mj, 0, sizeof mj);
+    memset(&mp, 0, sizeof mp);
     for (int r = 0; r < runs; r++) {
         tc[r] = run_curl(url, "/dev/null");
         if (in_child(run_libscope, &j, &ml)) {
@@ -226,6 +234,13 @@ static void bench_case(struct promsrv *srv, const char *label, const char *query
         tl[r] = ml.secs;
         if (ml.maxrss_kb > rss_l)
             rss_l = ml.maxrss_kb;
+        if (in_child(run_libscope, &j2, &mp)) {
+            printf("%s: libscope (one request) failed\n", label);
+            return;
+        }
+        tp[r] = mp.secs;
+        if (mp.maxrss_kb > rss_p)
+            rss_p = mp.maxrss_kb;
         if (in_child(run_jansson, &j, &mj)) {
             printf("%s: jansson failed\n", label);
             return;
@@ -235,19 +250,26 @@ static void bench_case(struct promsrv *srv, const char *label, const char *query
             rss_j = mj.maxrss_kb;
     }
     double c = median(tc, runs), l = median(tl, runs), js = median(tj, runs);
+    double lp = median(tp, runs);
     double out_mb = (16.0 * (double)ml.points + (double)ml.labels_bytes) / 1048576.0;
     printf("\n%s: %s\n", label, query);
     printf("  body %.1f MB, %lld points (jansson saw %lld), output arrays %.1f MB\n",
            (double)sb.st_size / 1e6, ml.points, mj.points, out_mb);
     printf("  %-34s %8.3f s\n", "curl -o /dev/null (fetch floor)", c);
-    printf("  %-34s %8.3f s   peak RSS %7.1f MB\n", "libscope query_range (fetch+parse)", l,
+    printf("  %-34s %8.3f s   peak RSS %7.1f MB\n", "libscope query_range (default)", l,
            (double)rss_l / 1024.0);
+    printf("  %-34s %8.3f s   peak RSS %7.1f MB\n", "libscope, one request (no_split)", lp,
+           (double)rss_p / 1024.0);
     printf("  %-34s %8.3f s   peak RSS %7.1f MB\n", "jansson DOM of saved body (parse)", js,
            (double)rss_j / 1024.0);
     printf("  ratios: libscope/curl %.2fx (target <= 1.5x); jansson parse alone/libscope "
            "%.1fx;\n          libscope RSS/output arrays %.2fx (target <= 2x); jansson RSS/"
            "libscope RSS %.1fx\n",
            l / c, js / l, (double)rss_l / 1024.0 / out_mb, (double)rss_j / (double)rss_l);
+    printf("          one request: libscope/curl %.2fx, RSS/output arrays %.2fx\n", lp / c,
+           (double)rss_p / 1024.0 / out_mb);
+    if (mp.points != ml.points)
+        printf("  WARNING: the single-request query gave %lld points\n", mp.points);
     if (ml.points != mj.points)
         printf("  WARNING: point counts differ\n");
     unlink(file);

@@ -55,7 +55,7 @@ START_TEST(csv_exact)
                      "1700000000100000000,odd_value,\"{container=\"\"envoy\"\",path=\"\"a\\\"\"b"
                      "\\\\c,d\\ne\"\"}\",-Inf\n"
                      "1700000000200000000,odd_value,\"{container=\"\"envoy\"\",path=\"\"a\\\"\"b"
-                     "\\\\c,d\\ne\"\"}\",0.10000000000000001\n");
+                     "\\\\c,d\\ne\"\"}\",0.1\n");
     scope_buffer_free(s);
     scope_export_opts o = SCOPE_EXPORT_OPTS_INIT;
     o.no_header = 1;
@@ -77,8 +77,7 @@ START_TEST(jsonl_exact)
              "total\",\"labels\":{\"container\":\"envoy\"},\"value\":2.25}\n"
              "{\"timestamp_ns\":1700000000000000000,\"metric\":\"odd_value\",%s,\"value\":\"NaN\"}\n"
              "{\"timestamp_ns\":1700000000100000000,\"metric\":\"odd_value\",%s,\"value\":\"-Inf\"}\n"
-             "{\"timestamp_ns\":1700000000200000000,\"metric\":\"odd_value\",%s,\"value\":0."
-             "10000000000000001}\n",
+             "{\"timestamp_ns\":1700000000200000000,\"metric\":\"odd_value\",%s,\"value\":0.1}\n",
              lab, lab, lab);
     ck_assert_str_eq(s, expect);
     scope_buffer_free(s);
@@ -94,7 +93,7 @@ START_TEST(prometheus_exact_and_promtool)
                         "# HELP odd_value Line one\\nline \\\\two\n"
                         "# TYPE odd_value gauge\n"
                         "odd_value{container=\"envoy\",path=\"a\\\"b\\\\c,d\\ne\"} "
-                        "0.10000000000000001\n");
+                        "0.1\n");
     /* promtool is the judge of validity. */
     char path[] = "/tmp/scope-export-XXXXXX";
     int fd = mkstemp(path);
@@ -132,7 +131,7 @@ START_TEST(openmetrics_all_points)
                         "odd_value{container=\"envoy\",path=\"a\\\"b\\\\c,d\\ne\"} -Inf "
                         "1700000000.100000000\n"
                         "odd_value{container=\"envoy\",path=\"a\\\"b\\\\c,d\\ne\"} "
-                        "0.10000000000000001 1700000000.200000000\n"
+                        "0.1 1700000000.200000000\n"
                         "# EOF\n");
     scope_buffer_free(s);
 }
@@ -192,6 +191,33 @@ START_TEST(files_and_errors)
 }
 END_TEST
 
+START_TEST(shortest_exact_numbers)
+{
+    scope_series_set *e;
+    scope_series_set_new(&e);
+    scope_series *s;
+    scope_series_set_add(&s, e, "v", NULL, NULL, 0, "", SCOPE_GAUGE, NULL);
+    double vals[] = {0.1, 1.0 / 3.0, 5669.4577233489999, 1e300, -2.5e-310, 123456789012345678.0};
+    for (int i = 0; i < 6; i++)
+        scope_series_append(s, i, vals[i]);
+    char *out;
+    ck_assert_int_eq(scope_export_buffer(&out, NULL, e, SCOPE_EXPORT_CSV, NULL), 0);
+    /* Every value reads back as the same double. */
+    char *line = strchr(out, '\n') + 1;
+    for (int i = 0; i < 6; i++) {
+        char *comma = strrchr(strtok(i ? NULL : line, "\n"), ',');
+        ck_assert_double_eq(strtod(comma + 1, NULL), vals[i]);
+    }
+    scope_buffer_free(out);
+    ck_assert_int_eq(scope_export_buffer(&out, NULL, e, SCOPE_EXPORT_JSONL, NULL), 0);
+    ck_assert_ptr_nonnull(strstr(out, "\"value\":0.1}"));
+    ck_assert_ptr_nonnull(strstr(out, "\"value\":0.3333333333333333}"));
+    ck_assert_ptr_nonnull(strstr(out, "\"value\":5669.457723349}"));
+    scope_buffer_free(out);
+    scope_series_set_free(e);
+}
+END_TEST
+
 START_TEST(empty_set)
 {
     scope_series_set *e;
@@ -217,6 +243,7 @@ int main(void)
     tcase_add_test(t, prometheus_exact_and_promtool);
     tcase_add_test(t, openmetrics_all_points);
     tcase_add_test(t, files_and_errors);
+    tcase_add_test(t, shortest_exact_numbers);
     tcase_add_test(t, empty_set);
     suite_add_tcase(s, t);
     SRunner *r = srunner_create(s);

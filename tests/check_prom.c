@@ -532,9 +532,11 @@ static void *fake_main(void *arg)
         }
         size_t i = (size_t)f->served < f->nreplies ? (size_t)f->served : f->nreplies - 1;
         const char *rep = f->replies[i];
+        /* Counted before the reply goes out: the client may return (and the
+         * test read the count) as soon as it has the reply. */
+        __atomic_add_fetch(&f->served, 1, __ATOMIC_SEQ_CST);
         ssize_t w = write(c, rep, strlen(rep));
         (void)w;
-        __atomic_add_fetch(&f->served, 1, __ATOMIC_SEQ_CST);
         shutdown(c, SHUT_RDWR);
         close(c);
     }
@@ -714,6 +716,41 @@ START_TEST(test_retries_and_odd_replies)
     scope_prom_free(p);
     fake_stop(&f);
 
+    /* a 503 timeout with split_on_timeout: the range is fetched again in
+     * requests of half the points */
+    char *okm = reply("200 OK", "Content-Type: application/json\r\n",
+                      "{\"status\":\"success\",\"data\":{\"resultType\":\"matrix\",\"result\":"
+                      "[{\"metric\":{\"__name__\":\"m\"},\"values\":[[1700000000,\"1\"],"
+                      "[1700000001,\"2\"]]}]}}", -1);
+    const char *seq7[] = {tmo, okm, okm};
+    fake_start(&f, seq7, 3);
+    p = fake_client(&f, -1);
+    scope_prom_query_opts qo = SCOPE_PROM_QUERY_OPTS_INIT;
+    qo.split_on_timeout = 1;
+    ck_assert_int_eq(scope_prom_query_range(&r, p, "m", 1700000000LL * 1000000000LL,
+                                            1700000003LL * 1000000000LL, 1000000000LL, &qo), 0);
+    ck_assert_int_eq(f.served, 3);
+    size_t nreq;
+    scope_prom_result_window(r, NULL, NULL, NULL, &nreq);
+    ck_assert_uint_eq(nreq, 2);
+    ck_assert_uint_eq(scope_prom_result_warning_count(r), 1);
+    ck_assert_msg(strstr(scope_prom_result_warning_at(r, 0), "with 2 points per series"), "%s",
+                  scope_prom_result_warning_at(r, 0));
+    ck_assert_uint_eq(scope_series_count(scope_series_set_at(scope_prom_result_series(r), 0)), 2);
+    scope_prom_result_free(r);
+    scope_prom_free(p);
+    fake_stop(&f);
+    /* without it, the timeout is the answer */
+    fake_start(&f, seq7, 3);
+    p = fake_client(&f, -1);
+    ck_assert_int_eq(scope_prom_query_range(&r, p, "m", 1700000000LL * 1000000000LL,
+                                            1700000003LL * 1000000000LL, 1000000000LL, NULL),
+                     SCOPE_ETIMEDOUT);
+    ck_assert_int_eq(f.served, 1);
+    scope_prom_free(p);
+    fake_stop(&f);
+
+    free(okm);
     free(ok); free(r503); free(r502); free(r429); free(tmo); free(trunc_len);
     free(trunc_json); free(r401);
 }

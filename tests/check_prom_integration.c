@@ -378,6 +378,25 @@ START_TEST(test_chunked_equals_single)
     scope_prom_result_free(chunked);
     scope_prom_result_free(r);
 
+    /* by default a 5000-point range goes out as 2 parallel requests; with
+     * no_split as one; same result */
+    ck_assert_int_eq(scope_prom_query_range(&r, p, "scope_it_gauge{inst=\"a\"}", T0 * NS,
+                                            (T0 + 4999) * NS, NS, NULL), 0);
+    scope_prom_result_window(r, NULL, NULL, NULL, &req);
+    ck_assert_uint_eq(req, 2);
+    qo.max_points = 0;
+    qo.no_split = 1;
+    ck_assert_int_eq(scope_prom_query_range(&chunked, p, "scope_it_gauge{inst=\"a\"}", T0 * NS,
+                                            (T0 + 4999) * NS, NS, &qo), 0);
+    scope_prom_result_window(chunked, NULL, NULL, NULL, &req);
+    ck_assert_uint_eq(req, 1);
+    sets_equal(scope_prom_result_series(r), scope_prom_result_series(chunked));
+    ck_assert_uint_eq(scope_series_count(scope_series_set_at(scope_prom_result_series(r), 0)),
+                      5000);
+    scope_prom_result_free(chunked);
+    scope_prom_result_free(r);
+    qo.no_split = 0;
+
     /* alignment floors start and end to the step and reports them */
     qo.max_points = 0;
     qo.align = 1;
@@ -519,6 +538,7 @@ START_TEST(test_errors)
     /* 400: the 11,000-points limit, when a request asks for more */
     scope_prom_query_opts qo = SCOPE_PROM_QUERY_OPTS_INIT;
     qo.max_points = 20000;
+    qo.no_split = 1;
     ck_assert_int_eq(scope_prom_query_range(&r, p, "scope_it_gauge", T0 * NS, (T0 + 12000) * NS,
                                             NS, &qo), SCOPE_ESERVER);
     msg = scope_error_message();
@@ -629,6 +649,48 @@ START_TEST(test_usage_helpers)
 }
 END_TEST
 
+
+/* The example program, as a user runs it (skipped when examples are off). */
+START_TEST(test_example_program)
+{
+    REQUIRE_SERVER();
+    const char *bd = getenv("SCOPE_BUILD_DIR");
+    char exe[1024];
+    snprintf(exe, sizeof exe, "%s/examples/scope-prom", bd ? bd : ".");
+    if (access(exe, X_OK) != 0)
+        return; /* built without examples */
+    char cmd[2048];
+    snprintf(cmd, sizeof cmd,
+             "%s --url %s range 'scope_it_gauge{inst=\"a\"}' --start %lld "
+             "--end 2023-11-14T22:23:20Z --step 1m --wide-csv",
+             exe, srv.url, T0);
+    FILE *f = popen(cmd, "r");
+    ck_assert(f);
+    char line[1024];
+    int rows = 0;
+    ck_assert(fgets(line, sizeof line, f));
+    ck_assert_str_eq(line, "timestamp_ns,\"scope_it_gauge{inst=\"\"a\"\",job=\"\"it\"\"}\"\n");
+    while (fgets(line, sizeof line, f)) {
+        long long t;
+        double v;
+        ck_assert_int_eq(sscanf(line, "%lld,%lf", &t, &v), 2);
+        ck_assert_int_eq(t, (T0 + 60LL * rows) * NS);
+        int i = rows * 4; /* sample index: 15 s apart */
+        ck_assert(v == i * 0.5 - 100 + i / 7.0);
+        rows++;
+    }
+    ck_assert_int_eq(pclose(f), 0);
+    ck_assert_int_eq(rows, 11); /* 22:13:20 .. 22:23:20 at 1 m */
+    /* an error exits non-zero with the server's message on stderr */
+    snprintf(cmd, sizeof cmd, "%s --url %s instant 'rate(x[1m]' 2>&1", exe, srv.url);
+    f = popen(cmd, "r");
+    ck_assert(f);
+    ck_assert(fgets(line, sizeof line, f));
+    ck_assert_msg(strstr(line, "HTTP 400, bad_data"), "%s", line);
+    ck_assert_int_ne(pclose(f), 0);
+}
+END_TEST
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
@@ -643,6 +705,7 @@ int main(void)
     tcase_add_test(tc, test_errors);
     tcase_add_test(tc, test_long_query_is_posted);
     tcase_add_test(tc, test_usage_helpers);
+    tcase_add_test(tc, test_example_program);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_set_fork_status(sr, CK_NOFORK);

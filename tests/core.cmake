@@ -39,9 +39,26 @@ endif()
 # ports, bounded, stopped by PID).
 add_test(NAME integration_exporter_prometheus
   COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/exporter_prometheus.py
-          $<TARGET_FILE:scope-exporter>)
+          $<TARGET_FILE:scope-exporter> $<TARGET_FILE:scope-prom>)
 set_tests_properties(integration_exporter_prometheus PROPERTIES LABELS "integration" TIMEOUT 120)
 
 # The ABI against the committed baseline (abidiff; see abi/check_abi.sh).
 add_test(NAME abi COMMAND ${PROJECT_SOURCE_DIR}/abi/check_abi.sh $<TARGET_FILE:scope>)
 set_tests_properties(abi PROPERTIES LABELS "abi;nosan" TIMEOUT 300)
+
+# scope-run end to end: the demo (nginx direct vs proxy in cgroups) and two
+# load nodes in two network namespaces merged (root: cgroups, ip netns).
+add_test(NAME integration_scope_run
+  COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/integration/scope_run.py
+          $<TARGET_FILE:scope-run>)
+set_tests_properties(integration_scope_run PROPERTIES LABELS "integration;privileged" TIMEOUT 400)
+
+# No padding in any size-tagged public struct (options and stats).
+add_test(NAME opts_padding COMMAND /usr/bin/python3 ${CMAKE_CURRENT_SOURCE_DIR}/headers/opts_padding.py
+  ${CMAKE_C_COMPILER} ${PROJECT_SOURCE_DIR}/include)
+set_tests_properties(opts_padding PROPERTIES LABELS "headers")
+
+# The README's examples compile and run.
+add_test(NAME readme_examples COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/readme/check_readme.sh
+  ${PROJECT_SOURCE_DIR} ${PROJECT_BINARY_DIR} ${CMAKE_C_COMPILER})
+set_tests_properties(readme_examples PROPERTIES LABELS "unit;nosan" TIMEOUT 120)

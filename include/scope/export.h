@@ -18,7 +18,8 @@
  *    timestamp in seconds, families grouped, ending with "# EOF". Counters
  *    named *_total form the family without the suffix; other counters are
  *    written with type "unknown".
- * Numbers are written with 17 significant digits, so doubles round-trip.
+ * Numbers are written with the fewest digits (15 to 17) that read back as
+ * the same double, so values round-trip exactly.
  *
  * Thread-safety: the set is only read; several exports of one set may run at
  * once on different threads.

@@ -48,8 +48,6 @@ typedef struct scope_prom_opts {
                                    default "http://127.0.0.1:9090" */
     int32_t connect_timeout_ms; /**< TCP/TLS connect limit per attempt; default 5000 */
     int32_t timeout_ms;       /**< whole-request limit per attempt; default 120000 */
-    int32_t tls_insecure;     /**< 1: do not verify the server certificate (default 0:
-                                   verify, with the system CAs or @ca_file) */
     const char *ca_file;      /**< PEM CA bundle used to verify the server */
     const char *client_cert;  /**< PEM client certificate (mTLS) */
     const char *client_key;   /**< PEM key of @client_cert */
@@ -69,6 +67,8 @@ typedef struct scope_prom_opts {
     int32_t post_threshold;   /**< URLs longer than this many bytes are sent as a
                                    form-encoded POST; default 4096 */
     int32_t max_concurrency;  /**< requests in flight for one call; default 2 */
+    int32_t tls_insecure;     /**< 1: do not verify the server certificate (default 0:
+                                   verify, with the system CAs or @ca_file) */
 } scope_prom_opts;
 
 #define SCOPE_PROM_OPTS_INIT { sizeof(scope_prom_opts), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, \
@@ -132,9 +132,18 @@ typedef struct scope_prom_query_opts {
                                  e.g. VictoriaMetrics, allow more) */
     int32_t max_concurrency;/**< overrides the client's setting when > 0 */
     int64_t server_timeout_ms; /**< sent as the "timeout" parameter when > 0 */
+    int32_t split_on_timeout; /**< 1: when the server answers 503 errorType
+                                 "timeout", fetch the range again in requests
+                                 of half the points (at most 6 times); the
+                                 result then carries a warning saying so */
+    int32_t no_split;       /**< 1: never split a range that fits in one request
+                                 (by default a range of 2000+ points per series
+                                 that would take fewer requests than
+                                 max_concurrency is split into that many, at
+                                 least 1000 points each, fetched in parallel) */
 } scope_prom_query_opts;
 
-#define SCOPE_PROM_QUERY_OPTS_INIT { sizeof(scope_prom_query_opts), 0, 0, 0, 0, 0, 0 }
+#define SCOPE_PROM_QUERY_OPTS_INIT { sizeof(scope_prom_query_opts), 0, 0, 0, 0, 0, 0, 0, 0 }
 
 /** scope_prom_query_opts_init - as scope_prom_opts_init(). Since: 0.1 */
 SCOPE_API int scope_prom_query_opts_init(scope_prom_query_opts *opts, size_t size);
@@ -149,10 +158,11 @@ SCOPE_API int scope_prom_query_opts_init(scope_prom_query_opts *opts, size_t siz
  * @step_ns: the step, > 0, whole milliseconds.
  * @opts: NULL or options.
  * The grid is start + k*step <= end. When it holds more than max_points
- * points, requests cover consecutive parts of the grid (each starts one step
- * after the previous one's end, so no point is fetched twice), run with
- * bounded concurrency and are merged by label set: the result equals what a
- * single request would give.
+ * points (or, unless no_split, 2000+ points while fewer requests than
+ * max_concurrency would run), requests cover consecutive parts of the grid
+ * (each starts one step after the previous one's end, so no point is fetched
+ * twice), run with bounded concurrency and are merged by label set: the
+ * result equals what a single request would give.
  * Returns: 0, SCOPE_EINVAL (arguments), SCOPE_ENET (connection), SCOPE_ETIMEDOUT
  * (client limit or the server's query timeout), SCOPE_EHTTP (an HTTP error
  * without a Prometheus JSON body; the message quotes the body's start),
@@ -183,7 +193,8 @@ SCOPE_API int scope_prom_query(scope_prom_result **out, scope_prom *p, const cha
  * @nmatch selectors in @match (at least one), within [start_ns, end_ns]
  * (0 and 0: the server's default window). The result's series set holds one
  * series per label set, without points.
- * Returns: as scope_prom_query_range().
+ * Returns: as scope_prom_query_range(), and SCOPE_ELIMIT when the body
+ * (parsed as a whole, with jansson) exceeds 512 MiB: narrow the selectors.
  * Thread-safety: as the handle. Since: 0.1
  */
 SCOPE_API int scope_prom_series(scope_prom_result **out, scope_prom *p, const char *const *match,
@@ -192,7 +203,7 @@ SCOPE_API int scope_prom_series(scope_prom_result **out, scope_prom *p, const ch
 /**
  * scope_prom_labels - runs /api/v1/labels (label names); @match may be NULL
  * when @nmatch is 0. Names are read with scope_prom_result_string_count/at.
- * Returns: as scope_prom_query_range().
+ * Returns: as scope_prom_series().
  * Thread-safety: as the handle. Since: 0.1
  */
 SCOPE_API int scope_prom_labels(scope_prom_result **out, scope_prom *p, const char *const *match,
@@ -201,7 +212,7 @@ SCOPE_API int scope_prom_labels(scope_prom_result **out, scope_prom *p, const ch
 /**
  * scope_prom_label_values - runs /api/v1/label/<name>/values (the name is
  * path-encoded). Values are read with scope_prom_result_string_count/at.
- * Returns: as scope_prom_query_range().
+ * Returns: as scope_prom_series().
  * Thread-safety: as the handle. Since: 0.1
  */
 SCOPE_API int scope_prom_label_values(scope_prom_result **out, scope_prom *p, const char *name,

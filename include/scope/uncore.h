@@ -72,9 +72,10 @@ typedef struct scope_uncore_opts {
     size_t size;            /**< sizeof(scope_uncore_opts), set by the _INIT macro */
     const char *sysfs_root; /**< NULL or "": "/sys" (copied) */
     int32_t prefer_cas;     /**< non-zero: Intel CAS counters even where free-running ones exist */
+    int32_t reserved0;      /**< must be 0 (keeps the struct free of padding) */
 } scope_uncore_opts;
 
-#define SCOPE_UNCORE_OPTS_INIT { sizeof(scope_uncore_opts), NULL, 0 }
+#define SCOPE_UNCORE_OPTS_INIT { sizeof(scope_uncore_opts), NULL, 0, 0 }
 
 /**
  * scope_uncore_opts_init - initialises @opts for FFI callers: zeroes @size
@@ -246,9 +247,10 @@ typedef struct scope_resctrl_opts {
     const char *root;         /**< NULL or "": "/sys/fs/resctrl" (copied) */
     const char *group;        /**< NULL: the default group; else a monitoring group name */
     int32_t existing;         /**< non-zero: @group exists already; watch it, never create or remove it */
+    int32_t reserved0;        /**< must be 0 (keeps the struct free of padding) */
 } scope_resctrl_opts;
 
-#define SCOPE_RESCTRL_OPTS_INIT { sizeof(scope_resctrl_opts), NULL, NULL, 0 }
+#define SCOPE_RESCTRL_OPTS_INIT { sizeof(scope_resctrl_opts), NULL, NULL, 0, 0 }
 
 /** scope_resctrl_opts_init - as scope_uncore_opts_init. Since: 0.1 */
 SCOPE_API int scope_resctrl_opts_init(scope_resctrl_opts *opts, size_t size);

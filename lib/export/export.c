@@ -38,8 +38,15 @@ static void num(struct sink *k, double v, int json)
         s = v > 0 ? (json ? "\"+Inf\"" : "+Inf") : (json ? "\"-Inf\"" : "-Inf");
     else if (v == (double)(int64_t)v && fabs(v) < 9.007199254740992e15)
         snprintf(tmp, sizeof tmp, "%lld", (long long)v);
-    else
-        snprintf(tmp, sizeof tmp, "%.17g", v);
+    else {
+        /* The shortest of 15, 16 or 17 significant digits that reads back
+         * as the same double: exact, and 0.1 stays "0.1". */
+        for (int prec = 15; prec <= 17; prec++) {
+            snprintf(tmp, sizeof tmp, "%.*g", prec, v);
+            if (strtod(tmp, NULL) == v)
+                break;
+        }
+    }
     puts_(k, s);
 }
 

@@ -1319,7 +1319,8 @@ static int tls_start(struct worker *w, struct conn *c, int64_t now)
         SSL_set_session(c->ssl, c->sess);
     SSL_set_connect_state(c->ssl);
     c->state = C_HANDSHAKE;
-    busy_push(w, c); /* the handshake has the connect timeout */
+    c->start = now; /* the handshake gets its own timeout; keeps the list in order */
+    busy_push(w, c);
     return 0;
 }
 

@@ -636,20 +636,33 @@ static int list_threads(int pid, int **tids, size_t *n)
     return 0;
 }
 
+/* A cgroup for PERF_FLAG_PID_CGROUP: a directory path as given, or a path
+ * relative to the hierarchy that perf_event uses, found from mountinfo (the
+ * v1 perf_event hierarchy, else the cgroup2 mount), never guessed. */
 static int resolve_cgroup(const char *path, char *dst, size_t cap)
 {
-    if (path[0] == '/') {
+    snprintf(dst, cap, "%s", path);
+    if (path[0] == '/' && !access(dst, F_OK) && strncmp(path, "/sys/fs/cgroup", 14) == 0)
+        return 0;
+    scope_cgroup_mounts *m;
+    if (scope_cgroup_mounts_new(&m, NULL))
+        return -1;
+    const char *ctrls[] = {"perf_event", ""};
+    int rc = -1;
+    for (size_t i = 0; i < 2 && rc; i++) {
+        const char *dir;
+        int version;
+        if (scope_cgroup_mounts_find(m, ctrls[i], &dir, &version) || (*ctrls[i] && version != 1))
+            continue;
+        snprintf(dst, cap, "%s%s%s", dir, path[0] == '/' ? "" : "/", path);
+        rc = access(dst, F_OK) ? -1 : 0;
+    }
+    scope_cgroup_mounts_free(m);
+    if (rc && path[0] == '/' && !access(path, F_OK)) {
         snprintf(dst, cap, "%s", path);
-        return access(dst, F_OK) ? -1 : 0;
+        rc = 0;
     }
-    static const char *const mounts[] = {"/sys/fs/cgroup", "/sys/fs/cgroup/unified",
-                                         "/sys/fs/cgroup/perf_event"};
-    for (size_t i = 0; i < sizeof mounts / sizeof *mounts; i++) {
-        snprintf(dst, cap, "%s/%s", mounts[i], path);
-        if (!access(dst, F_OK))
-            return 0;
-    }
-    return -1;
+    return rc;
 }
 
 static int has_row_tid(const scope_pmu *p, size_t target, int tid)
@@ -729,9 +742,9 @@ static int plan_target(scope_pmu *p, size_t ti, size_t *first_new_set)
             return 0;
         if (resolve_cgroup(t->path, name, sizeof name))
             return scope__error(SCOPE_ENOENT, ENOENT,
-                                "cgroup '%s' does not exist (tried it as given and under "
-                                "/sys/fs/cgroup, /sys/fs/cgroup/unified, "
-                                "/sys/fs/cgroup/perf_event): check the path",
+                                "cgroup '%s' does not exist in the hierarchy perf_event uses "
+                                "(the v1 perf_event mount, else the cgroup2 mount, from "
+                                "/proc/self/mountinfo): check the path",
                                 t->path);
         t->cgfd = open(name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (t->cgfd < 0)

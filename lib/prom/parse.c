@@ -114,6 +114,21 @@ static const double pow10tab[23] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e
                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
+#if defined(__x86_64__) && LDBL_MANT_DIG == 64
+/* 1 when long double arithmetic really has a 64-bit mantissa, -1 when not
+ * (e.g. under valgrind, which emulates x87 with doubles); 0 until checked.
+ * Racing first calls compute the same answer. */
+static int ext_ok;
+
+static void ext_check(void)
+{
+    volatile long double big = 9223372036854775808.0L, one = 1.0L;
+    long double sum = big + one;
+    int r = (sum - big == one) ? 1 : -1;
+    __atomic_store_n(&ext_ok, r, __ATOMIC_RELAXED);
+}
+#endif
+
 /* Decimal text to double. Fast path (Clinger): a mantissa below 2^53 and a
  * power of ten up to 22 give the correctly rounded result in one IEEE
  * operation; everything else goes to strtod. Accepts exactly what Go's
@@ -193,12 +208,17 @@ int scope__prom_parse_value(const char *s, size_t len, double *out)
         return 0;
     }
 #if defined(__x86_64__) && LDBL_MANT_DIG == 64
+    int ext = __atomic_load_n(&ext_ok, __ATOMIC_RELAXED);
+    if (ext == 0) {
+        ext_check();
+        ext = __atomic_load_n(&ext_ok, __ATOMIC_RELAXED);
+    }
     /* 17-19 digit mantissas (Go's shortest form often has 17): m and 10^k
      * (k <= 27) are exact in x87 extended precision, so one multiply or
      * divide rounds once to 64 bits. Rounding that to 53 bits gives the
      * correctly rounded double unless the extended result sits on a
      * midpoint between two doubles; those rare cases go to strtod. */
-    if (ok && exp10 >= -27 && exp10 <= 27 && m) {
+    if (ext > 0 && ok && exp10 >= -27 && exp10 <= 27 && m) {
         static const long double p10l[28] = {
             1e0L,  1e1L,  1e2L,  1e3L,  1e4L,  1e5L,  1e6L,  1e7L,  1e8L,  1e9L,
             1e10L, 1e11L, 1e12L, 1e13L, 1e14L, 1e15L, 1e16L, 1e17L, 1e18L, 1e19L,
@@ -763,6 +783,48 @@ static int after_value(struct scope__prom_parser *ps)
 
 static int is_value_state(int st) { return st == S_VALUE || st == S_VALUE_OR_CLOSE; }
 
+/* The hot path: a whole `[<seconds>,"<value>"]` pair of a matrix "values"
+ * array, in plain form (no blanks, exponents or escapes), read in one go.
+ * Returns the bytes used, or 0 to let the general tokenizer handle it. */
+static size_t fast_pair(struct scope__prom_parser *ps, const char *p, const char *e)
+{
+    const char *q = p + 1, *ns = q;
+    if (q < e && *q == '-')
+        q++;
+    const char *d0 = q;
+    while (q < e && *q >= '0' && *q <= '9')
+        q++;
+    if (q == d0 || q >= e)
+        return 0;
+    if (*q == '.') {
+        const char *f0 = ++q;
+        while (q < e && *q >= '0' && *q <= '9')
+            q++;
+        if (q == f0 || q >= e)
+            return 0;
+    }
+    size_t nlen = (size_t)(q - ns);
+    if (*q != ',' || q + 1 >= e || q[1] != '"')
+        return 0;
+    q += 2;
+    const char *vs = q;
+    while (q < e && *q != '"') {
+        if (*q == '\\' || (unsigned char)*q < 0x20)
+            return 0;
+        q++;
+    }
+    if (q + 1 >= e || q[1] != ']')
+        return 0;
+    if (nlen > 1 && ns[0] == '0' && ns[1] >= '0' && ns[1] <= '9')
+        return 0; /* leading zero: let the tokenizer report it */
+    if (scope__prom_parse_ts(ns, nlen, &ps->pair_ts) ||
+        scope__prom_parse_value(vs, (size_t)(q - vs), &ps->pair_v))
+        return 0;
+    if (emit_point(ps))
+        return 0;
+    return (size_t)(q + 2 - p);
+}
+
 /* Processes whole tokens of [buf, buf+len). Returns the bytes consumed; the
  * rest is an incomplete token (more input needed). On error ps->failed. */
 static size_t scan(struct scope__prom_parser *ps, const char *buf, size_t len, int final)
@@ -779,8 +841,26 @@ static size_t scan(struct scope__prom_parser *ps, const char *buf, size_t len, i
             break;
         }
         switch (c) {
-        case '{':
         case '[':
+            if (ps->st == S_COMMA_OR_CLOSE || ps->depth == 0)
+                goto generic_open;
+            {
+                struct scope__prom_frame *tf = &ps->stack[ps->depth - 1];
+                if (tf->role == R_VALUES && is_value_state(ps->st)) {
+                    size_t used = fast_pair(ps, p, e);
+                    if (ps->failed)
+                        break;
+                    if (used) {
+                        tf->index++;
+                        ps->st = S_COMMA_OR_CLOSE;
+                        p += used;
+                        continue;
+                    }
+                }
+            }
+            /* fall through */
+        case '{':
+        generic_open:
             if (!is_value_state(ps->st)) {
                 fail(ps, SCOPE_EPARSE, "unexpected '%c' in JSON", c);
                 break;

@@ -484,6 +484,8 @@ SCOPE_API int scope_uncore_plan_new(scope_uncore_plan **out, const scope_uncore_
     *out = NULL;
     scope_uncore_opts o;
     int rc = scope__opts_copy(&o, opts, sizeof o, "scope_uncore_opts");
+    if (!rc && o.reserved0)
+        rc = scope__error(SCOPE_EINVAL, 0, "scope_uncore_opts.reserved0 must be 0");
     if (rc)
         return rc;
     scope_uncore_plan *p = calloc(1, sizeof *p);

@@ -330,6 +330,8 @@ SCOPE_API int scope_resctrl_open(scope_collector **out, const scope_resctrl_opts
     if (!r)
         return scope__enomem("a resctrl collector");
     int rc = scope__opts_copy(&r->opts, opts, sizeof r->opts, "scope_resctrl_opts");
+    if (!rc && r->opts.reserved0)
+        rc = scope__error(SCOPE_EINVAL, 0, "scope_resctrl_opts.reserved0 must be 0");
     if (rc) {
         free(r);
         return rc;

@@ -2,6 +2,8 @@
 """Debian's prometheus scrapes scope-exporter every second. A busy child is
 frozen (SIGSTOP) so its counters stop moving; the value Prometheus then
 stores must equal what /proc/<pid>/stat says, read independently here."""
+import csv
+import io
 import json
 import os
 import signal
@@ -15,6 +17,7 @@ import urllib.parse
 import urllib.request
 
 EXPORTER = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ.get("SCOPE_EXPORTER")
+PROMCLI = sys.argv.pop(1) if len(sys.argv) > 1 else os.environ.get("SCOPE_PROM")
 DEADLINE = 60.0
 
 
@@ -115,6 +118,98 @@ class ExporterScrapedByPrometheus(unittest.TestCase):
             time.sleep(0.5)
         self.assertEqual(points, sorted(points))
         self.assertAlmostEqual(points[-1], utime, places=9)
+
+
+    def start_prometheus(self, eport):
+        pport = free_port()
+        cfg = os.path.join(self.tmp.name, "prometheus.yml")
+        with open(cfg, "w") as f:
+            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+                    "scrape_configs:\n  - job_name: scope\n    static_configs:\n"
+                    f"      - targets: ['127.0.0.1:{eport}']\n")
+        self.spawn(["prometheus", f"--config.file={cfg}",
+                    f"--storage.tsdb.path={self.tmp.name}/data",
+                    f"--web.listen-address=127.0.0.1:{pport}"],
+                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        base = f"http://127.0.0.1:{pport}"
+        end = time.time() + 30
+        while True:
+            try:
+                with urllib.request.urlopen(base + "/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        return base
+            except OSError:
+                pass
+            self.assertLess(time.time(), end, "prometheus did not become ready")
+            time.sleep(0.2)
+
+    def test_cgroup_values_through_libscope_query(self):
+        """The cgroup collector's recorded CPU values are what a range of raw
+        samples queried through libscope's Prometheus client returns."""
+        name = f"/scope-exp-{os.getpid()}"
+        dirs = []
+        for d in ("/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
+            if os.path.exists(os.path.join(d, "cgroup.procs")) and not dirs:
+                dirs.append(d + name)
+        # the hierarchy holding cpuacct (v1) or the cgroup2 root
+        if os.path.isdir("/sys/fs/cgroup/cpuacct"):
+            dirs = ["/sys/fs/cgroup/cpuacct" + name]
+        for d in dirs:
+            os.mkdir(d)
+        try:
+            busy = self.spawn([sys.executable, "-c", "while True: pass"])
+            for d in dirs:
+                with open(os.path.join(d, "cgroup.procs"), "w") as f:
+                    f.write(str(busy.pid))
+            eport = free_port()
+            rec = os.path.join(self.tmp.name, "recorded.csv")
+            exporter = self.spawn([EXPORTER, "--port", str(eport), "-I", "200", "-d", "50",
+                                   "--cgroup", name, "--record", rec],
+                                  stdout=subprocess.PIPE, text=True)
+            self.assertIn("serving", exporter.stdout.readline())
+            base = self.start_prometheus(eport)
+            q = f'container_cpu_usage_seconds_total{{cgroup="{name}"}}[1m]'
+            end = time.time() + 30
+            while True:  # until Prometheus holds a few scrapes (it starts slowly here)
+                out = subprocess.run([PROMCLI, "--url", base, "instant", q, "--csv"],
+                                     capture_output=True, text=True, timeout=30)
+                self.assertEqual(out.returncode, 0, out.stderr)
+                if out.stdout.count("\n") >= 4 or time.time() > end:
+                    break
+                time.sleep(1)
+            exporter.send_signal(signal.SIGINT)  # stops, writes the recorded points
+            exporter.wait(timeout=30)
+            busy.kill()
+            busy.wait()
+            recorded = []
+            with open(rec) as f:
+                for row in csv.DictReader(f):
+                    if row["metric"] == "container_cpu_usage_seconds_total" and \
+                            f'cgroup="{name}"' in row["labels"]:
+                        recorded.append((int(row["timestamp_ns"]), float(row["value"])))
+            scraped = []
+            for row in csv.DictReader(io.StringIO(out.stdout)):
+                if row["metric"] == "container_cpu_usage_seconds_total":
+                    scraped.append((int(row["timestamp_ns"]), float(row["value"])))
+            self.assertGreaterEqual(len(scraped), 2, out.stdout)
+            self.assertGreater(len(recorded), 10)
+            for t, v in scraped:
+                # the value of the last sample before the scrape (one scrape
+                # interval of slack, plus the sampling interval)
+                match = [rt for rt, rv in recorded if abs(rv - v) < 1e-9]
+                self.assertTrue(match, f"scraped {v} at {t} was never recorded")
+                self.assertTrue(any(0 <= t - rt <= 1_200_000_000 for rt in match),
+                                f"scraped {v} at {t}: recorded at {match}")
+        finally:
+            for p in self.procs:
+                p.kill()
+            for d in dirs:
+                for _ in range(50):
+                    try:
+                        os.rmdir(d)
+                        break
+                    except OSError:
+                        time.sleep(0.1)
 
 
 if __name__ == "__main__":
