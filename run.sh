@@ -17,7 +17,7 @@ top=$PWD
 PACKAGES=(
   build-essential cmake pkg-config check clang valgrind abigail-tools
   libpfm4-dev libcurl4-openssl-dev libjansson-dev libcgroup-dev libssl-dev libmicrohttpd-dev zlib1g-dev
-  linux-perf nginx-light wrk prometheus iproute2 procps curl
+  linux-perf nginx-light wrk prometheus prometheus-pushgateway iproute2 procps curl
   python3 python3-numpy python3-pandas python3-matplotlib jupyter-nbconvert python3-ipykernel
 )
 
@@ -36,7 +36,7 @@ setup() {
   # Debian's nginx and prometheus packages start system services on install;
   # libscope's tests start their own on free loopback ports.
   if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-    systemctl stop nginx prometheus prometheus-node-exporter 2>/dev/null || true
+    systemctl stop nginx prometheus prometheus-node-exporter prometheus-pushgateway 2>/dev/null || true
   fi
 }
 

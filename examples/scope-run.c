@@ -39,6 +39,7 @@
  *   --payload-sizes L request body sizes to sweep (bytes; list or from:to:step)
  *   --topdown         level-1 top-down per target (where the CPU has a core PMU)
  *   --membw           uncore memory bandwidth (where the kernel has uncore PMUs)
+ *   --push URL        push each step's results to a Prometheus Pushgateway
  */
 #include <arpa/inet.h>
 #include <dirent.h>
@@ -47,6 +48,7 @@
 #include <getopt.h>
 #include <jansson.h>
 #include <math.h>
+#include <netdb.h>
 #include <netinet/in.h>
 #include <sched.h>
 #include <signal.h>
@@ -102,6 +104,7 @@ struct exp {
     double start_at;
     int demo;
     char payloads[256]; /* request body sizes to sweep ("" = none) */
+    char push[512];     /* Pushgateway base URL ("" = none) */
     int topdown, membw;
 };
 
@@ -768,6 +771,8 @@ static json_t *experiment_json(const struct exp *x)
     }
     if (x->start_at > 0)
         json_object_set_new(o, "start_at", json_real(x->start_at));
+    if (x->push[0])
+        json_object_set_new(o, "pushgateway", json_string(x->push));
     return o;
 }
 
@@ -848,6 +853,91 @@ static void load_experiment(struct exp *x, const char *path)
         }
     }
     json_decref(j);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Short runs push each step's results to a Prometheus Pushgateway: an HTTP
+ * PUT of exposition text to <url>/metrics/job/scope-run/instance/<host>
+ * (PUT replaces the group, so the gateway holds the latest step). Plain
+ * http://host:port only; loopback or a gateway of your own. */
+static int push_step(const char *url, const struct exp *x, const struct target *t,
+                     const struct step *s)
+{
+    char host[256], path[512];
+    int port = 9091;
+    if (sscanf(url, "http://%255[^:/]:%d", host, &port) < 1) {
+        fprintf(stderr, "scope-run: --push wants http://HOST:PORT\n");
+        return -1;
+    }
+    char node[128] = "node";
+    gethostname(node, sizeof node - 1);
+    snprintf(path, sizeof path, "/metrics/job/scope-run/instance/%s", node);
+    scope_series_set *set;
+    scope_series_set_new(&set);
+    int64_t now = scope_clock_wall_ns();
+    char rate[32], rep[16];
+    snprintf(rate, sizeof rate, "%g", s->offered);
+    snprintf(rep, sizeof rep, "%d", s->rep);
+    const char *k[4] = {"config", "rate", "rep", "target"}, *v[4] = {s->config, rate, rep, ""};
+    struct {
+        const char *name, *unit;
+        double val;
+    } m[] = {{"scope_run_achieved_requests_per_second", "1", s->achieved},
+             {"scope_run_latency_p50_seconds", "seconds", s->p50 / 1e3},
+             {"scope_run_latency_p99_seconds", "seconds", s->p99 / 1e3},
+             {"scope_run_latency_max_seconds", "seconds", s->max / 1e3},
+             {"scope_run_errors", "1", (double)s->errors}};
+    for (size_t i = 0; i < sizeof m / sizeof *m; i++) {
+        scope_series *se;
+        scope_series_set_add(&se, set, m[i].name, k, v, 3, m[i].unit, SCOPE_GAUGE, NULL);
+        scope_series_append(se, now, m[i].val);
+    }
+    for (int i = 0; i < x->ntargets; i++) {
+        scope_series *se;
+        v[3] = t[i].label;
+        scope_series_set_add(&se, set, "scope_run_cpu_seconds_per_request", k, v, 4, "seconds",
+                             SCOPE_GAUGE, NULL);
+        scope_series_append(se, now, s->cpu_s_per_1k[i] / 1000);
+    }
+    char *body;
+    size_t len;
+    int rc = scope_export_buffer(&body, &len, set, SCOPE_EXPORT_PROMETHEUS, NULL);
+    scope_series_set_free(set);
+    if (rc)
+        return -1;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM}, *ai = NULL;
+    char ps[16];
+    snprintf(ps, sizeof ps, "%d", port);
+    int fd = -1;
+    if (getaddrinfo(host, ps, &hints, &ai) == 0) {
+        fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        if (fd >= 0 && connect(fd, ai->ai_addr, ai->ai_addrlen)) {
+            close(fd);
+            fd = -1;
+        }
+        freeaddrinfo(ai);
+    }
+    int ok = 0;
+    if (fd >= 0) {
+        char head[1024];
+        int n = snprintf(head, sizeof head,
+                         "PUT %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: text/plain; "
+                         "version=0.0.4\r\nContent-Length: %zu\r\nConnection: close\r\n\r\n",
+                         path, host, port, len);
+        if (write(fd, head, (size_t)n) == n && write(fd, body, len) == (ssize_t)len) {
+            char resp[64] = "";
+            ssize_t r = read(fd, resp, sizeof resp - 1);
+            if (r > 12)
+                ok = !strncmp(resp + 9, "200", 3) || !strncmp(resp + 9, "202", 3);
+            if (!ok)
+                fprintf(stderr, "scope-run: the Pushgateway answered: %.40s\n", r > 0 ? resp : "nothing");
+        }
+        close(fd);
+    } else {
+        fprintf(stderr, "scope-run: cannot reach the Pushgateway at %s:%d\n", host, port);
+    }
+    scope_buffer_free(body);
+    return ok ? 0 : -1;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -994,7 +1084,7 @@ int main(int argc, char **argv)
         {"prom", required_argument, NULL, 'P'},   {"query", required_argument, NULL, 'q'},
         {"start-at", required_argument, NULL, 's'}, {"help", no_argument, NULL, 'h'},
         {"payload-sizes", required_argument, NULL, 'B'}, {"topdown", no_argument, NULL, 'D'},
-        {"membw", no_argument, NULL, 'M'},
+        {"membw", no_argument, NULL, 'M'},      {"push", required_argument, NULL, 'U'},
         {NULL, 0, NULL, 0}};
     /* The experiment file first (if any), then flags override it. */
     for (int i = 1; i < argc; i++)
@@ -1049,12 +1139,14 @@ int main(int argc, char **argv)
         case 'B': snprintf(x.payloads, sizeof x.payloads, "%s", optarg); break;
         case 'D': x.topdown = 1; break;
         case 'M': x.membw = 1; break;
+        case 'U': snprintf(x.push, sizeof x.push, "%s", optarg); break;
         case 'h':
             printf("usage: scope-run [EXPERIMENT.json] [-o DIR] [--url URL | --config NAME=URL...]\n"
                    "       [--rates SPEC] [-d S] [--warmup S] [-c N] [-t N] [--closed] [--reps N]\n"
                    "       [--target cgroup:/path|pid:N]... [--events LIST] [-I MS]\n"
                    "       [--prom URL --query NAME=PROMQL...] [--start-at UNIX_TIME]\n"
                    "       [--payload-sizes LIST|FROM:TO:STEP] [--topdown] [--membw]\n"
+                   "       [--push http://PUSHGATEWAY:PORT]\n"
                    "       scope-run merge OUTDIR DIR...\n"
                    "With no experiment and no URL: the sidecar-overhead demo (nginx direct vs\n"
                    "through an nginx reverse proxy).\n");
@@ -1313,6 +1405,8 @@ int main(int argc, char **argv)
                                       (json_int_t)s->end_ns, "achieved_rps", s->achieved,
                                       "completed", (json_int_t)s->completed, "errors",
                                       (json_int_t)s->errors));
+                if (x.push[0] && push_step(x.push, &x, targets, s))
+                    note_unmeasured("pushgateway", name, "the push failed (see stderr)");
                 print_row(&x, s);
                 nsteps++;
                 scope_load_result_free(res);

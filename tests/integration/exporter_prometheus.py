@@ -164,7 +164,8 @@ class ExporterScrapedByPrometheus(unittest.TestCase):
             eport = free_port()
             rec = os.path.join(self.tmp.name, "recorded.csv")
             exporter = self.spawn([EXPORTER, "--port", str(eport), "-I", "200", "-d", "50",
-                                   "--cgroup", name, "--record", rec],
+                                   "--cgroup", name, "--record", rec, "-p", str(busy.pid),
+                                   "-t", "-e", "context-switches,task-clock"],
                                   stdout=subprocess.PIPE, text=True)
             self.assertIn("serving", exporter.stdout.readline())
             base = self.start_prometheus(eport)
@@ -177,6 +178,14 @@ class ExporterScrapedByPrometheus(unittest.TestCase):
                 if out.stdout.count("\n") >= 4 or time.time() > end:
                     break
                 time.sleep(1)
+            # What is served is valid exposition text, lint included.
+            with urllib.request.urlopen(f"http://127.0.0.1:{eport}/metrics", timeout=5) as r:
+                page = r.read()
+            self.assertIn(b"perf_context_switches_total", page)
+            self.assertIn(b"process_cpu_seconds_total", page)
+            chk = subprocess.run(["promtool", "check", "metrics"], input=page,
+                                 capture_output=True, timeout=30)
+            self.assertEqual(chk.returncode, 0, chk.stdout + chk.stderr)
             exporter.send_signal(signal.SIGINT)  # stops, writes the recorded points
             exporter.wait(timeout=30)
             busy.kill()

@@ -161,6 +161,57 @@ class Demo(unittest.TestCase):
             shutil.rmtree(out, ignore_errors=True)
 
 
+class Push(unittest.TestCase):
+    """Short runs push each step's results to Debian's Pushgateway."""
+
+    def test_push_step_results(self):
+        tmp = tempfile.mkdtemp()
+        procs = []
+        try:
+            port, gport = free_port(), free_port()
+            conf = os.path.join(tmp, "nginx.conf")
+            with open(conf, "w") as f:
+                f.write("worker_processes 1;\nerror_log error.log;\npid nginx.pid;\n"
+                        "events { worker_connections 64; }\nhttp { access_log off;\n"
+                        " client_body_temp_path tmp;\n proxy_temp_path tmp;\n"
+                        " fastcgi_temp_path tmp;\n uwsgi_temp_path tmp;\n scgi_temp_path tmp;\n"
+                        f" server {{ listen 127.0.0.1:{port};\n"
+                        "  location / { return 200 \"ok\\n\"; } } }\n")
+            procs.append(subprocess.Popen(["nginx", "-p", tmp, "-c", conf, "-g", "daemon off;"]))
+            procs.append(subprocess.Popen(["prometheus-pushgateway",
+                                           f"--web.listen-address=127.0.0.1:{gport}"],
+                                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+            for p_ in (port, gport):
+                for _ in range(200):
+                    try:
+                        socket.create_connection(("127.0.0.1", p_), timeout=0.2).close()
+                        break
+                    except OSError:
+                        time.sleep(0.05)
+            out = os.path.join(tmp, "out")
+            r = subprocess.run([RUN, "--url", f"http://127.0.0.1:{port}/", "--rates", "100",
+                                "-d", "1", "--warmup", "0", "-c", "2", "-o", out,
+                                "--push", f"http://127.0.0.1:{gport}"],
+                               capture_output=True, text=True, timeout=60)
+            self.assertEqual(r.returncode, 0, r.stderr)
+            with open(os.path.join(out, "summary.csv")) as f:
+                row = next(csv.DictReader(f))
+            import urllib.request
+            with urllib.request.urlopen(f"http://127.0.0.1:{gport}/metrics", timeout=5) as g:
+                text = g.read().decode()
+            line = next(l for l in text.splitlines()
+                        if l.startswith("scope_run_achieved_requests_per_second{"))
+            self.assertIn('config="default"', line)
+            self.assertIn('job="scope-run"', line)
+            self.assertAlmostEqual(float(line.rsplit(" ", 1)[1]), float(row["achieved_rps"]),
+                                   places=2)
+        finally:
+            for p_ in procs:
+                p_.terminate()
+                p_.wait(timeout=10)
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
 class TwoNodes(unittest.TestCase):
     """Two load processes in two network namespaces (veth pairs made here,
     removed at the end), the same --start-at, one nginx server."""
