@@ -344,6 +344,41 @@ START_TEST(test_print_and_opts)
 }
 END_TEST
 
+/* fuzz_hist: a decoded header with a lowest value near INT64_MAX overflowed
+ * "2 * lowest" (UBSan) before the range check rejected it. */
+START_TEST(test_decode_huge_lowest)
+{
+    static const char b64[] = "HISTEwAAAAAchJMUAAAAAWkAVHRTYXRybWVhLCwsLO+GdCpzbQsLCwsLCwH/";
+    scope_hist *h = NULL;
+    ck_assert_int_eq(scope_hist_decode_base64(&h, b64, sizeof b64 - 1), SCOPE_EPARSE);
+    ck_assert_ptr_null(h);
+    /* a zero-run of -2^63 (negating it overflowed) */
+    static const char b64b[] =
+        "HISTEwAAABwAhJMUAAAAAQBTU1NTU7FTU1NTU1NTU1NTU1NTU/////////////////////9TU1NTU1NTU1NTU1NTU1"
+        "NTU1NTU1NTU1NTU1NTFBQUFBT//////////xQUU////xyEkxMAf///////////c///bQsLCwv/";
+    ck_assert_int_eq(scope_hist_decode_base64(&h, b64b, sizeof b64b - 1), SCOPE_EPARSE);
+    ck_assert_ptr_null(h);
+    /* a valid histogram up to ~INT64_MAX: the top bucket's highest
+     * equivalent value saturates instead of overflowing */
+    static const char b64c[] = "HISTEwAAABwAhJMUAAAAAQBTLS0tLS1TdGFydFRpbS0tLS0tvC0QEBAQEBAQEBAQEBAQ"
+                               "EBAQEBAxKzE0hBAQEBAQEBAQEBAQEBATAAAAHACEAF9fX19f/w==";
+    if (scope_hist_decode_base64(&h, b64c, sizeof b64c - 1) == 0) {
+        ck_assert_int_le(scope_hist_percentile(h, 100.0), INT64_MAX);
+        ck_assert_int_ge(scope_hist_highest_equivalent(h, scope_hist_max(h)),
+                         scope_hist_max(h));
+        scope_hist_mean(h);
+        scope_hist_stdev(h);
+        scope_hist_free(h);
+        h = NULL;
+    }
+    scope_hist_opts o = SCOPE_HIST_OPTS_INIT;
+    o.lowest = INT64_MAX / 2 + 1;
+    o.highest = INT64_MAX;
+    ck_assert_int_eq(scope_hist_new(&h, &o), SCOPE_EINVAL);
+    ck_assert_msg(strstr(scope_error_message(), "twice lowest"), "%s", scope_error_message());
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("hist");
@@ -358,6 +393,7 @@ int main(void)
     tcase_add_test(tc, test_decode_foreign);
     tcase_add_test(tc, test_log_roundtrip);
     tcase_add_test(tc, test_print_and_opts);
+    tcase_add_test(tc, test_decode_huge_lowest);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);

@@ -154,6 +154,10 @@ SCOPE_API int scope_cgroup_mounts_new(scope_cgroup_mounts **out, const char *roo
     if (!f) {
         int e = errno;
         scope_cgroup_mounts_free(m);
+        if (e == EMFILE || e == ENFILE)
+            return scope__error_sys(SCOPE_ELIMIT, e,
+                                    "cannot open %s: out of file descriptors (raise "
+                                    "RLIMIT_NOFILE, ulimit -n, or close some)", path);
         return scope__error_sys(SCOPE_ENOENT, e, "cannot read %s (is /proc mounted?)", path);
     }
     char *line = NULL;

@@ -382,7 +382,15 @@ SCOPE_API int scope_export_path(const scope_series_set *set, int format, const c
     char *tmp = scope__asprintf("%s.tmp", path);
     if (!tmp)
         return scope__enomem("a path");
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0644);
+    /* A fresh file: a stale or planted <path>.tmp (a link, or a file with a
+     * wider mode or another owner) is removed, never reused. */
+    if (unlink(tmp) && errno != ENOENT) {
+        int e = errno;
+        free(tmp);
+        return scope__error_sys(scope__code_from_errno(e), e,
+                                "export: cannot remove the stale temporary file %s.tmp", path);
+    }
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0644);
     if (fd < 0) {
         int e = errno;
         free(tmp);

@@ -48,7 +48,7 @@ static int hist_init(scope_hist *h, int64_t lowest, int64_t highest, int32_t sig
         return scope__error(SCOPE_EINVAL, 0,
                             "scope_hist_opts.sigfigs is %d: use 1 to 5 significant digits",
                             (int)sigfigs);
-    if (highest < 2 * lowest)
+    if (lowest > INT64_MAX / 2 || highest < 2 * lowest)
         return scope__error(SCOPE_EINVAL, 0,
                             "scope_hist_opts.highest %" PRId64 " is below twice lowest %" PRId64
                             ": raise highest", highest, lowest);
@@ -198,12 +198,15 @@ static int64_t value_at_index(const scope_hist *h, int32_t index)
     return value_from_index(h, bi, sbi);
 }
 
-static int64_t equivalent_range(const scope_hist *h, int64_t v)
+/* The width of @v's bucket, unsigned: it can be 2^63 in a histogram whose
+ * range reaches INT64_MAX. */
+static uint64_t equivalent_range(const scope_hist *h, int64_t v)
 {
     int32_t bi = bucket_index(h, v);
     int32_t sbi = sub_bucket_index(h, v, bi);
     int32_t adjusted = sbi >= h->sub_bucket_count ? bi + 1 : bi;
-    return INT64_C(1) << (h->unit_magnitude + adjusted);
+    int shift = h->unit_magnitude + adjusted;
+    return shift >= 64 ? UINT64_MAX : UINT64_C(1) << shift;
 }
 
 static int64_t lowest_equiv(const scope_hist *h, int64_t v)
@@ -212,14 +215,22 @@ static int64_t lowest_equiv(const scope_hist *h, int64_t v)
     return value_from_index(h, bi, sub_bucket_index(h, v, bi));
 }
 
+/* lowest + @add, saturated at INT64_MAX (the top buckets of a histogram
+ * that reaches INT64_MAX end past it). */
+static int64_t add_sat(int64_t lowest, uint64_t add)
+{
+    uint64_t room = (uint64_t)INT64_MAX - (uint64_t)lowest;
+    return add > room ? INT64_MAX : (int64_t)((uint64_t)lowest + add);
+}
+
 static int64_t highest_equiv(const scope_hist *h, int64_t v)
 {
-    return lowest_equiv(h, v) + equivalent_range(h, v) - 1;
+    return add_sat(lowest_equiv(h, v), equivalent_range(h, v) - 1);
 }
 
 static int64_t median_equiv(const scope_hist *h, int64_t v)
 {
-    return lowest_equiv(h, v) + (equivalent_range(h, v) >> 1);
+    return add_sat(lowest_equiv(h, v), equivalent_range(h, v) >> 1);
 }
 
 /* --- recording ------------------------------------------------------------- */
@@ -584,11 +595,14 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
     (void)norm;
     scope_hist *h;
     int rc = hist_alloc(&h, lowest, highest, sig);
+    if (rc == SCOPE_ENOMEM)
+        return rc; /* hist_alloc's message names the size */
     if (rc)
         return scope__error(SCOPE_EPARSE, 0, "histogram encoding has invalid settings: %s",
                             scope_error_message());
     size_t pos = V2_HEADER_LEN, end = V2_HEADER_LEN + plen;
     int32_t idx = 0;
+    int64_t sum = 0;
     while (pos < end) {
         int64_t v;
         if (zz_get(b, end, &pos, &v)) {
@@ -596,7 +610,8 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
             return scope__error(SCOPE_EPARSE, 0, "histogram payload ends inside a number");
         }
         if (v < 0) {
-            if (-v > h->counts_len - idx) {
+            /* compared without negating v (INT64_MIN has no negation) */
+            if (v < (int64_t)idx - (int64_t)h->counts_len) {
                 scope_hist_free(h);
                 return scope__error(SCOPE_EPARSE, 0, "histogram payload runs past its buckets");
             }
@@ -606,6 +621,12 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
                 scope_hist_free(h);
                 return scope__error(SCOPE_EPARSE, 0, "histogram payload runs past its buckets");
             }
+            if (v > INT64_MAX - sum) {
+                scope_hist_free(h);
+                return scope__error(SCOPE_EPARSE, 0,
+                                    "histogram payload counts add up past 2^63 - 1");
+            }
+            sum += v;
             h->counts[idx++] = v;
         }
     }

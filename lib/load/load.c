@@ -1213,7 +1213,9 @@ static int parse_buffered(struct worker *w, struct conn *c, int64_t now, int eof
     }
 }
 
-static void on_readable(struct worker *w, struct conn *c)
+/* @hup: the event said the peer closed (EPOLLRDHUP/EPOLLHUP): read to the
+ * end, as that edge is not reported again. */
+static void on_readable(struct worker *w, struct conn *c, int hup)
 {
     for (;;) {
         if (c->roff == c->rlen)
@@ -1279,7 +1281,7 @@ static void on_readable(struct worker *w, struct conn *c)
         /* Drained: the next edge tells us about more. Not so for TLS (records
          * are buffered) or a body that ends with the close (the FIN may have
          * come with this data, and its edge is spent). */
-        if ((size_t)n < space && !c->ssl &&
+        if ((size_t)n < space && !c->ssl && !hup &&
             !(c->state == C_BUSY && c->phase == P_BODY && c->body_mode == SCOPE__BODY_EOF))
             return;
     }
@@ -1373,7 +1375,7 @@ static void on_event(struct worker *w, struct conn *c, uint32_t ev)
         try_write(w, c, mono_now());
     if (c->fd >= 0 && (ev & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) &&
         (c->state == C_BUSY || c->state == C_IDLE))
-        on_readable(w, c);
+        on_readable(w, c, (ev & (EPOLLRDHUP | EPOLLHUP)) != 0);
 }
 
 static void schedule_advance(struct worker *w)

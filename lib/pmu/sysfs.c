@@ -41,7 +41,10 @@ static char *slurp(const char *path)
     size_t start = 0;
     while (start < (size_t)n && isspace((unsigned char)buf[start]))
         start++;
-    return scope__strndup(buf + start, (size_t)n - start);
+    char *r = scope__strndup(buf + start, (size_t)n - start);
+    if (!r)
+        errno = ENOMEM; /* callers tell "absent" from "out of memory" by it */
+    return r;
 }
 
 int scope__pmu_format_parse(const char *text, struct scope__pmu_format *out)
@@ -230,6 +233,8 @@ int scope__pmu_load(scope__pmu_info **out, const char *root, const char *pmu)
         return scope__error(SCOPE_EINVAL, 0, "'%s' is not a PMU name", pmu ? pmu : "(null)");
     snprintf(path, sizeof path, "%s/%s/type", root, pmu);
     char *type = slurp(path);
+    if (!type && errno == ENOMEM)
+        return scope__enomem("a PMU description");
     if (!type) {
         scope__buf b = {0};
         scope__pmu_describe_machine(&b, root);
@@ -258,6 +263,8 @@ int scope__pmu_load(scope__pmu_info **out, const char *root, const char *pmu)
         goto fail;
     snprintf(path, sizeof path, "%s/%s/cpumask", root, pmu);
     p->cpumask = slurp(path);
+    if (!p->cpumask && errno == ENOMEM)
+        goto fail;
 
     char **names;
     snprintf(path, sizeof path, "%s/%s/format", root, pmu);
@@ -273,6 +280,10 @@ int scope__pmu_load(scope__pmu_info **out, const char *root, const char *pmu)
             char fp[1200];
             snprintf(fp, sizeof fp, "%s/%s", path, names[i]);
             char *text = slurp(fp);
+            if (!text && errno == ENOMEM) {
+                scope__strv_free(names, (size_t)n);
+                goto fail;
+            }
             if (!text)
                 continue;
             struct scope__pmu_format f;
@@ -306,6 +317,10 @@ int scope__pmu_load(scope__pmu_info **out, const char *root, const char *pmu)
             char fp[1200];
             snprintf(fp, sizeof fp, "%s/%s", path, names[i]);
             char *text = slurp(fp);
+            if (!text && errno == ENOMEM) {
+                scope__strv_free(names, (size_t)n);
+                goto fail;
+            }
             if (!text)
                 continue;
             struct scope__pmu_alias *a = &p->aliases[p->naliases++];
@@ -315,6 +330,10 @@ int scope__pmu_load(scope__pmu_info **out, const char *root, const char *pmu)
             a->scale = 1.0;
             snprintf(fp, sizeof fp, "%s/%s.scale", path, a->name);
             char *sc = slurp(fp);
+            if (!sc && errno == ENOMEM) {
+                scope__strv_free(names, (size_t)n);
+                goto fail;
+            }
             if (sc) {
                 char *e2;
                 double v = strtod(sc, &e2);
@@ -330,7 +349,7 @@ int scope__pmu_load(scope__pmu_info **out, const char *root, const char *pmu)
             }
             snprintf(fp, sizeof fp, "%s/%s.unit", path, a->name);
             a->unit = slurp(fp);
-            if (!a->unit && !(a->unit = scope__strdup(""))) {
+            if ((!a->unit && errno == ENOMEM) || (!a->unit && !(a->unit = scope__strdup("")))) {
                 scope__strv_free(names, (size_t)n);
                 goto fail;
             }

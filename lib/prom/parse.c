@@ -343,9 +343,12 @@ static int make_series(struct scope__prom_parser *ps)
                     d, scope_error_message());
     }
     if (ps->pn) {
-        if (scope_series_append_n(ps->cur, ps->pts, ps->pvs, ps->pn))
+        if (scope_series_append_n(ps->cur, ps->pts, ps->pvs, ps->pn)) {
+            if (scope_error_code() == SCOPE_ENOMEM)
+                return fail(ps, SCOPE_ENOMEM, "out of memory storing points");
             return fail(ps, SCOPE_EPARSE, "points of a series are out of time order (%s)",
                         scope_error_message());
+        }
         ps->points += ps->pn;
         ps->pn = 0;
     }
