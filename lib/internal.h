@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #if defined(__GNUC__)
 #  define SCOPE__PRINTF(a, b) __attribute__((format(printf, a, b)))
@@ -62,6 +63,11 @@ void scope__buf_append(scope__buf *b, const char *s, size_t n);
 void scope__buf_puts(scope__buf *b, const char *s);
 void scope__buf_printf(scope__buf *b, const char *fmt, ...) SCOPE__PRINTF(2, 3);
 void scope__buf_free(scope__buf *b);
+
+/* Re-reads a kept-open kernel file from offset 0 into @buf (at most cap-1
+ * bytes, NUL-terminated), retrying on EINTR. Returns the length or -1 with
+ * errno set. The sampling-path read of every collector. */
+ssize_t scope__pread_text(int fd, char *buf, size_t cap);
 
 /* Parsing helpers for kernel text files: all pure, no allocation. */
 /* Parses an unsigned decimal at *p, skipping leading blanks; advances *p.

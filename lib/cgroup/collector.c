@@ -95,17 +95,6 @@ SCOPE_API int scope_cgroup_opts_init(scope_cgroup_opts *opts, size_t size)
     return scope__opts_init(opts, size, sizeof *opts, "scope_cgroup_opts");
 }
 
-static ssize_t pread0(int fd, char *buf, size_t cap)
-{
-    ssize_t n;
-    do
-        n = pread(fd, buf, cap - 1, 0);
-    while (n < 0 && errno == EINTR);
-    if (n >= 0)
-        buf[n] = '\0';
-    return n;
-}
-
 static void close_cg(struct cg *g)
 {
     for (int f = 0; f < F_COUNT; f++) {
@@ -260,7 +249,7 @@ static int first_pid(struct cgc *cc, const char *path)
     if (fd < 0)
         return -1;
     char b[64];
-    ssize_t n = pread0(fd, b, sizeof b);
+    ssize_t n = scope__pread_text(fd, b, sizeof b);
     close(fd);
     if (n <= 0)
         return -1;
@@ -333,7 +322,7 @@ static int add_network(scope_collector *c, struct cgc *cc, struct cg *g)
         g->nfds++;
         cc->nfds++;
     }
-    ssize_t n = pread0(g->fd[F_NETDEV], cc->buf, cc->bufcap);
+    ssize_t n = scope__pread_text(g->fd[F_NETDEV], cc->buf, cc->bufcap);
     if (n <= 0)
         return 0;
     size_t had = g->nif;
@@ -434,14 +423,14 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
         if (v2usage || v2user || cpu_v == 2)
             OPEN(F_CPU_STAT_V2, NULL, "cpu.stat");
         ssize_t n;
-        if (g->fd[F_CPUACCT_USAGE] >= 0 && pread0(g->fd[F_CPUACCT_USAGE], b, cap) > 0)
+        if (g->fd[F_CPUACCT_USAGE] >= 0 && scope__pread_text(g->fd[F_CPUACCT_USAGE], b, cap) > 0)
             SLOT(M_USAGE, NULL, NULL);
-        if (g->fd[F_CPUACCT_STAT] >= 0 && (n = pread0(g->fd[F_CPUACCT_STAT], b, cap)) > 0 &&
+        if (g->fd[F_CPUACCT_STAT] >= 0 && (n = scope__pread_text(g->fd[F_CPUACCT_STAT], b, cap)) > 0 &&
             has_key(b, (size_t)n, "user")) {
             SLOT(M_USER, NULL, NULL);
             SLOT(M_SYS, NULL, NULL);
         }
-        if (g->fd[F_CPU_STAT_V2] >= 0 && (n = pread0(g->fd[F_CPU_STAT_V2], b, cap)) > 0) {
+        if (g->fd[F_CPU_STAT_V2] >= 0 && (n = scope__pread_text(g->fd[F_CPU_STAT_V2], b, cap)) > 0) {
             if (v2usage && has_key(b, (size_t)n, "usage_usec")) {
                 g->usage_v2 = 1;
                 SLOT(M_USAGE, NULL, NULL);
@@ -458,7 +447,7 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
                 SLOT(M_THR_SECS, NULL, NULL);
             }
         }
-        if (g->fd[F_CPU_STAT_V1] >= 0 && (n = pread0(g->fd[F_CPU_STAT_V1], b, cap)) > 0 &&
+        if (g->fd[F_CPU_STAT_V1] >= 0 && (n = scope__pread_text(g->fd[F_CPU_STAT_V1], b, cap)) > 0 &&
             has_key(b, (size_t)n, "nr_periods")) {
             SLOT(M_PERIODS, NULL, NULL);
             SLOT(M_THR_PERIODS, NULL, NULL);
@@ -473,9 +462,9 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
             OPEN(F_MEM_STAT, "memory", "memory.stat");
         }
         ssize_t n;
-        if (g->fd[F_MEM_USAGE] >= 0 && pread0(g->fd[F_MEM_USAGE], b, cap) > 0) {
+        if (g->fd[F_MEM_USAGE] >= 0 && scope__pread_text(g->fd[F_MEM_USAGE], b, cap) > 0) {
             SLOT(M_MEM_USAGE, NULL, NULL);
-            if (g->fd[F_MEM_STAT] >= 0 && (n = pread0(g->fd[F_MEM_STAT], b, cap)) > 0) {
+            if (g->fd[F_MEM_STAT] >= 0 && (n = scope__pread_text(g->fd[F_MEM_STAT], b, cap)) > 0) {
                 const char *inact = v == 1 ? "total_inactive_file" : "inactive_file";
                 if (has_key(b, (size_t)n, inact))
                     SLOT(M_MEM_WS, NULL, NULL);
@@ -515,7 +504,7 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
         uint64_t mx;
         const char *p = b;
         ssize_t n;
-        if (g->fd[F_PIDS_MAX] >= 0 && (n = pread0(g->fd[F_PIDS_MAX], b, cap)) > 0 &&
+        if (g->fd[F_PIDS_MAX] >= 0 && (n = scope__pread_text(g->fd[F_PIDS_MAX], b, cap)) > 0 &&
             scope__parse_u64(&p, b + n, &mx) == 0)
             SLOT(M_THREADS_MAX, NULL, NULL);
     }
@@ -525,7 +514,7 @@ static int open_cg(scope_collector *c, struct cgc *cc, const char *path, struct 
             OPEN(F_PSI_CPU + r, NULL, files[r]);
             struct scope__cg_psi psi;
             ssize_t n;
-            if (g->fd[F_PSI_CPU + r] < 0 || (n = pread0(g->fd[F_PSI_CPU + r], b, cap)) <= 0 ||
+            if (g->fd[F_PSI_CPU + r] < 0 || (n = scope__pread_text(g->fd[F_PSI_CPU + r], b, cap)) <= 0 ||
                 scope__cg_parse_psi(b, (size_t)n, &psi))
                 continue; /* PSI off (psi=0) reads EOPNOTSUPP */
             if (psi.has_some) {
@@ -714,7 +703,7 @@ static ssize_t rd(struct cgc *cc, struct cg *g, int f)
         fd = openat(g->dirfd[(int)g->fmount[f]], g->fname[f], O_RDONLY | O_CLOEXEC);
         if (fd < 0)
             return errno == ENOENT || errno == ENODEV ? -1 : 0;
-        ssize_t n = pread0(fd, cc->buf, cc->bufcap);
+        ssize_t n = scope__pread_text(fd, cc->buf, cc->bufcap);
         int e = errno;
         close(fd);
         if (n < 0)
@@ -723,7 +712,7 @@ static ssize_t rd(struct cgc *cc, struct cg *g, int f)
     }
     if (fd < 0)
         return 0;
-    ssize_t n = pread0(fd, cc->buf, cc->bufcap);
+    ssize_t n = scope__pread_text(fd, cc->buf, cc->bufcap);
     if (n < 0)
         return (errno == ENODEV || errno == ENOENT) && f != F_NETDEV ? -1 : 0;
     return n;

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 char *scope__strdup(const char *s)
 {
@@ -99,6 +100,17 @@ void scope__buf_free(scope__buf *b)
     b->data = NULL;
     b->len = b->cap = 0;
     b->failed = 0;
+}
+
+ssize_t scope__pread_text(int fd, char *buf, size_t cap)
+{
+    ssize_t n;
+    do
+        n = pread(fd, buf, cap - 1, 0);
+    while (n < 0 && errno == EINTR);
+    if (n >= 0)
+        buf[n] = '\0';
+    return n;
 }
 
 int scope__parse_u64(const char **pp, const char *end, uint64_t *out)

@@ -36,17 +36,6 @@ SCOPE_API int scope_proc_opts_init(scope_proc_opts *opts, size_t size)
     return scope__opts_init(opts, size, sizeof *opts, "scope_proc_opts");
 }
 
-static ssize_t pread_all(int fd, char *buf, size_t cap)
-{
-    ssize_t n;
-    do
-        n = pread(fd, buf, cap - 1, 0);
-    while (n < 0 && errno == EINTR);
-    if (n >= 0)
-        buf[n] = '\0';
-    return n;
-}
-
 /* Fields of /proc/<pid>/stat after the ")" that closes comm (which may hold
  * spaces and parentheses itself). Field 3 (state) is index 0 here. */
 int scope__proc_parse_stat(const char *text, size_t len, uint64_t *f, size_t nf, char *comm,
@@ -133,7 +122,7 @@ static int open_task(struct proc *pr, scope_collector *c, int tid, struct task *
     }
     /* Labels: pid, comm (and tid, thread). */
     char buf[1024], pid_s[16], tid_s[16], name[64] = "";
-    ssize_t n = pread_all(t->stat_fd, buf, sizeof buf);
+    ssize_t n = scope__pread_text(t->stat_fd, buf, sizeof buf);
     uint64_t f[1];
     if (n > 0)
         scope__proc_parse_stat(buf, (size_t)n, f, 0, name, sizeof name);
@@ -246,7 +235,7 @@ static int proc_sample(scope_collector *c, int64_t wall_ns)
         struct task *t = &pr->tasks[i];
         if (t->gone)
             continue;
-        ssize_t n = pread_all(t->stat_fd, buf, sizeof buf);
+        ssize_t n = scope__pread_text(t->stat_fd, buf, sizeof buf);
         uint64_t f[22];
         /* f[k] is field k+4 of proc(5): minflt=10 ->6, majflt=12 ->8,
          * utime=14 ->10, stime=15 ->11, num_threads=20 ->16, rss=24 ->20 */
@@ -259,7 +248,7 @@ static int proc_sample(scope_collector *c, int64_t wall_ns)
             continue;
         }
         uint64_t vol = 0, invol = 0;
-        ssize_t m = t->status_fd >= 0 ? pread_all(t->status_fd, buf, sizeof buf) : -1;
+        ssize_t m = t->status_fd >= 0 ? scope__pread_text(t->status_fd, buf, sizeof buf) : -1;
         if (m > 0) {
             scope__kv_u64(buf, (size_t)m, "voluntary_ctxt_switches", &vol);
             scope__kv_u64(buf, (size_t)m, "nonvoluntary_ctxt_switches", &invol);

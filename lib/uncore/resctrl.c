@@ -244,7 +244,7 @@ static int resctrl_sample(scope_collector *c, int64_t wall_ns)
         if (f->fd < 0)
             continue;
         char buf[64];
-        ssize_t n = pread(f->fd, buf, sizeof buf - 1, 0);
+        ssize_t n = scope__pread_text(f->fd, buf, sizeof buf);
         if (n < 0) {
             /* the group was removed under us */
             close(f->fd);
