@@ -65,27 +65,7 @@ class ExporterScrapedByPrometheus(unittest.TestCase):
         exporter = self.spawn([EXPORTER, "--port", str(eport), "-I", "200", "-d", str(DEADLINE),
                                "-p", str(busy.pid)], stdout=subprocess.PIPE, text=True)
         self.assertIn("serving", exporter.stdout.readline())
-        pport = free_port()
-        cfg = os.path.join(self.tmp.name, "prometheus.yml")
-        with open(cfg, "w") as f:
-            f.write("global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
-                    "scrape_configs:\n  - job_name: scope\n    static_configs:\n"
-                    f"      - targets: ['127.0.0.1:{eport}']\n")
-        self.spawn(["prometheus", f"--config.file={cfg}",
-                    f"--storage.tsdb.path={self.tmp.name}/data",
-                    f"--web.listen-address=127.0.0.1:{pport}"],
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        base = f"http://127.0.0.1:{pport}"
-        end = time.time() + 30
-        while True:
-            try:
-                with urllib.request.urlopen(base + "/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                pass
-            self.assertLess(time.time(), end, "prometheus did not become ready")
-            time.sleep(0.2)
+        base = self.start_prometheus(eport)
         time.sleep(2.5)  # a few scrapes while the child burns CPU
         os.kill(busy.pid, signal.SIGSTOP)
         time.sleep(0.5)
@@ -147,13 +127,12 @@ class ExporterScrapedByPrometheus(unittest.TestCase):
         """The cgroup collector's recorded CPU values are what a range of raw
         samples queried through libscope's Prometheus client returns."""
         name = f"/scope-exp-{os.getpid()}"
-        dirs = []
-        for d in ("/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/unified", "/sys/fs/cgroup"):
-            if os.path.exists(os.path.join(d, "cgroup.procs")) and not dirs:
-                dirs.append(d + name)
-        # the hierarchy holding cpuacct (v1) or the cgroup2 root
-        if os.path.isdir("/sys/fs/cgroup/cpuacct"):
-            dirs = ["/sys/fs/cgroup/cpuacct" + name]
+        # the hierarchy that accounts CPU: v1 cpuacct (hybrid hosts) or the cgroup2 root
+        with open("/proc/self/mountinfo") as f:
+            mounts = [line.split() for line in f]
+        cpuacct = [m[4] for m in mounts if m[-3] == "cgroup" and "cpuacct" in m[-1].split(",")]
+        v2 = [m[4] for m in mounts if m[-3] == "cgroup2"]
+        dirs = [(cpuacct or v2)[0] + name]
         for d in dirs:
             os.mkdir(d)
         try:
