@@ -25,6 +25,13 @@
  * PMUs (bare metal; most VMs have none). Per-container bandwidth only
  * exists through resctrl MBM (scope_resctrl_open).
  *
+ * Thread-safety: a plan nobody frees may be read from many threads at once
+ * (its getters only read); the *_name() helpers and the pure arithmetic
+ * (scope_uncore_delta, scope_uncore_plan_rates) may be called from any
+ * thread; a collector follows collector.h (one thread at a time).
+ * Ownership: strings returned by plan getters belong to the plan and live
+ * until scope_uncore_plan_free().
+ *
  * Since: 0.1
  */
 #ifndef SCOPE_UNCORE_H
