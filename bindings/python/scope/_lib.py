@@ -2,11 +2,14 @@
 
 Library search, first match wins:
   1. $SCOPE_LIBRARY: a path (or soname); when set, nothing else is tried.
-  2. the soname "libscope.so.0" through the dynamic loader (ld.so.cache,
+  2. the library path recorded when the package was installed by
+     ``cmake --install`` (scope/_install.py), when that file exists: the
+     package and the library installed with it come from one build, so a
+     different libscope.so.0 elsewhere on the loader's path (an older
+     install under /usr/local, say) cannot shadow it; it also works before
+     ``ldconfig`` has run.
+  3. the soname "libscope.so.0" through the dynamic loader (ld.so.cache,
      LD_LIBRARY_PATH, RUNPATH).
-  3. the library path recorded when the package was installed by
-     ``cmake --install`` (scope/_install.py), so that an install under
-     /usr/local works before ``ldconfig`` has run.
   4. $SCOPE_BUILD_DIR/libscope.so.0, for running from a build tree.
 """
 
@@ -31,13 +34,15 @@ def _candidates():
     env = os.environ.get("SCOPE_LIBRARY")
     if env:
         return [env]
-    found = [SONAME]
+    found = []
     try:
         from . import _install  # written by cmake --install
-        if getattr(_install, "LIBRARY", None):
-            found.append(_install.LIBRARY)
+        lib_path = getattr(_install, "LIBRARY", None)
+        if lib_path and os.path.exists(lib_path):
+            found.append(lib_path)
     except ImportError:
         pass
+    found.append(SONAME)
     build = os.environ.get("SCOPE_BUILD_DIR")
     if build:
         found.append(os.path.join(build, SONAME))
