@@ -41,6 +41,8 @@ static void usage(FILE *f)
         "      --poisson           open loop with exponential gaps (default: constant)\n"
         "  -H, --header 'N: V'     add a header (repeatable)\n"
         "      --timeout T         request timeout (default 2s)\n"
+        "  -k, --insecure          https: do not verify the server's certificate\n"
+        "      --cacert FILE       https: trust the CA certificates in this PEM file\n"
         "      --requests-per-conn N  reopen connections after N requests (1: Connection: close)\n"
         "      --mix FILE          JSON request mix (see docs/load.md)\n"
         "      --body-size N       request body of N bytes (POST with --method)\n"
@@ -263,6 +265,9 @@ static json_t *result_json(const scope_load_result *r, const struct cfg *c, cons
             json_object_set_new(by, en[i] ? strerror(en[i]) : "closed by peer",
                                 json_integer(cnt[i]));
         json_object_set_new(e, "by_errno", by);
+        const char *first = scope_load_result_error_message(r, k);
+        if (first)
+            json_object_set_new(e, "first", json_string(first));
         json_object_set_new(errs, scope_load_error_kind_name(k), e);
     }
     json_object_set_new(o, "socket_errors", errs);
@@ -361,6 +366,9 @@ static void print_report(const scope_load_result *r, const struct cfg *c, const 
             for (int i = 0; i < n && i < 16; i++)
                 printf("    %s: %s x %lld\n", scope_load_error_kind_name(k),
                        en[i] ? strerror(en[i]) : "closed by peer", (long long)cnt[i]);
+            const char *first = scope_load_result_error_message(r, k);
+            if (first)
+                printf("    first %s error: %s\n", scope_load_error_kind_name(k), first);
         }
     }
     int64_t bad = s.status_4xx + s.status_5xx + s.status_other;
@@ -430,6 +438,7 @@ int main(int argc, char **argv)
         {"poisson", no_argument, 0, 8}, {"think", required_argument, 0, 9},
         {"requests-per-conn", required_argument, 0, 10}, {"body-size", required_argument, 0, 11},
         {"method", required_argument, 0, 12}, {"sweep-body", required_argument, 0, 13},
+        {"insecure", no_argument, 0, 'k'}, {"cacert", required_argument, 0, 14},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
     struct cfg c;
@@ -442,7 +451,7 @@ int main(int argc, char **argv)
     o.connections = 10;
     int opt;
     char *e;
-    while ((opt = getopt_long(argc, argv, "t:c:d:R:H:LUh", lo, NULL)) != -1) {
+    while ((opt = getopt_long(argc, argv, "t:c:d:R:H:LUkh", lo, NULL)) != -1) {
         switch (opt) {
         case 't': o.threads = (int32_t)strtol(optarg, &e, 10); if (*e || o.threads < 1) goto bad; break;
         case 'c': o.connections = (int32_t)strtol(optarg, &e, 10); if (*e || o.connections < 1) goto bad; break;
@@ -475,6 +484,8 @@ int main(int argc, char **argv)
         case 11: c.body_size = strtol(optarg, &e, 10); if (*e || c.body_size < 0) goto bad; break;
         case 12: c.method = optarg; break;
         case 13: c.sweep_body = optarg; break;
+        case 'k': o.tls_insecure = 1; break;
+        case 14: o.ca_file = optarg; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

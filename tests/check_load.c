@@ -79,14 +79,15 @@ static void ngx_start_tls(struct ngx *n, int tls)
         char cmd[512];
         snprintf(cmd, sizeof cmd,
                  "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                 "-keyout %s/key.pem -out %s/cert.pem -subj /CN=localhost -days 2 2>/dev/null",
+                 "-keyout %s/key.pem -out %s/cert.pem -subj /CN=scope-test.invalid -days 2 "
+                 "-addext subjectAltName=DNS:scope-test.invalid,IP:127.0.0.1 2>/dev/null",
                  n->dir, n->dir);
         ck_assert_msg(system(cmd) == 0, "openssl could not make a test certificate");
         n->tls_port = free_port();
         snprintf(tls_server, sizeof tls_server,
-                 "  server { listen 127.0.0.1:%d ssl; root %s/html;\n"
+                 "  server { listen 127.0.0.1:%d ssl; listen 127.0.0.2:%d ssl; root %s/html;\n"
                  "    ssl_certificate %s/cert.pem; ssl_certificate_key %s/key.pem; }\n",
-                 n->tls_port, n->dir, n->dir, n->dir);
+                 n->tls_port, n->tls_port, n->dir, n->dir, n->dir);
     }
     int len = snprintf(conf, sizeof conf,
         "daemon off; master_process off; worker_processes 1;\n"
@@ -440,16 +441,72 @@ START_TEST(test_nginx_tls)
     ngx_start_tls(&n, 1);
     for (int i = 0; i < 300 && !can_connect(n.tls_port); i++)
         usleep(10000);
-    char url[128];
+    char url[128], ca[300];
     snprintf(url, sizeof url, "https://127.0.0.1:%d/16k.txt", n.tls_port);
+    snprintf(ca, sizeof ca, "%s/cert.pem", n.dir);
     scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
     o.mode = SCOPE_LOAD_CLOSED;
     o.connections = 4;
     o.threads = 2;
-    o.duration_ns = 600000000;
+    o.duration_ns = 300000000;
     o.requests_per_conn = 5;
-    scope_load *l = new_load(url, &o);
     scope_load_result *r;
+    /* Verification is on by default: the self-signed certificate is refused,
+     * every connect fails, nothing is requested, and the result says why. */
+    scope_load *l = new_load(url, &o);
+    ck_assert_int_eq(scope_load_run(&r, l), 0);
+    scope_load_stats sv = SCOPE_LOAD_STATS_INIT;
+    scope_load_result_stats(r, -1, &sv);
+    ck_assert_int_eq(sv.completed, 0);
+    ck_assert_int_eq(sv.sent, 0);
+    int64_t nconn;
+    scope_load_result_errors(r, SCOPE_LOAD_ERR_CONNECT, NULL, NULL, 0, &nconn);
+    ck_assert_int_ge(nconn, 4);
+    const char *why = scope_load_result_error_message(r, SCOPE_LOAD_ERR_CONNECT);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(strstr(why, "failed verification") && strstr(why, "self-signed") &&
+                  strstr(why, "ca_file") && strstr(why, "127.0.0.1"), "message: %s", why);
+    ck_assert_ptr_null(scope_load_result_error_message(r, SCOPE_LOAD_ERR_READ));
+    ck_assert_ptr_null(scope_load_result_error_message(r, 99));
+    scope_load_result_free(r);
+    scope_load_free(l);
+    /* The same certificate as the trusted CA, but reached by an address it
+     * does not carry (127.0.0.2): refused as an IP mismatch. */
+    o.ca_file = ca;
+    char url2[128];
+    snprintf(url2, sizeof url2, "https://127.0.0.2:%d/16k.txt", n.tls_port);
+    l = new_load(url2, &o);
+    ck_assert_int_eq(scope_load_run(&r, l), 0);
+    scope_load_result_stats(r, -1, &sv);
+    ck_assert_int_eq(sv.completed, 0);
+    why = scope_load_result_error_message(r, SCOPE_LOAD_ERR_CONNECT);
+    ck_assert_ptr_nonnull(why);
+    ck_assert_msg(strstr(why, "IP address mismatch"), "message: %s", why);
+    scope_load_result_free(r);
+    scope_load_free(l);
+    /* a ca_file that is not PEM is refused at creation, with its name */
+    scope_load_opts bad = o;
+    bad.ca_file = "/etc/hostname";
+    ck_assert_int_eq(scope_load_new(&l, url, &bad), SCOPE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "/etc/hostname"));
+    bad.ca_file = NULL;
+    bad.reserved = 1;
+    ck_assert_int_eq(scope_load_new(&l, url, &bad), SCOPE_EINVAL);
+    /* insecure mode connects to the self-signed server, as wrk does */
+    scope_load_opts ins = o;
+    ins.ca_file = NULL;
+    ins.tls_insecure = 1;
+    l = new_load(url, &ins);
+    ck_assert_int_eq(scope_load_run(&r, l), 0);
+    scope_load_result_stats(r, -1, &sv);
+    ck_assert_int_gt(sv.completed, 0);
+    ck_assert_int_eq(sv.errors, 0);
+    int64_t ins_completed = sv.completed, ins_sent = sv.sent;
+    scope_load_result_free(r);
+    scope_load_free(l);
+    /* with the CA given, the verified run: */
+    o.duration_ns = 600000000;
+    l = new_load(url, &o);
     ck_assert_int_eq(scope_load_run(&r, l), 0);
     check_invariants(r);
     scope_load_stats s = SCOPE_LOAD_STATS_INIT;
@@ -488,8 +545,8 @@ START_TEST(test_nginx_tls)
     struct logtally t;
     const char *uris[] = {"/16k.txt"};
     read_log(&n, &t, uris, 1);
-    ck_assert_int_ge(t.uri[0], s.completed + s2.completed);
-    ck_assert_int_le(t.uri[0], s.sent + s2.sent);
+    ck_assert_int_ge(t.uri[0], s.completed + s2.completed + ins_completed);
+    ck_assert_int_le(t.uri[0], s.sent + s2.sent + ins_sent);
     ngx_cleanup(&n);
 }
 END_TEST

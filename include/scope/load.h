@@ -104,9 +104,15 @@ typedef struct scope_load_opts {
                                       nodes); 0 = now; at most 60 s ahead */
     uint64_t seed;               /**< random seed (mix, Poisson); 0 = a fixed default */
     int64_t reconnect_delay_ns;  /**< wait after a failed connect; 0 = 10 ms */
+    int32_t tls_insecure;        /**< https: 1 = do not verify the server's certificate
+                                      (self-signed test servers, like wrk or curl -k);
+                                      0 (default) = verify chain and host name */
+    int32_t reserved;            /**< must be 0 (keeps the struct free of padding) */
+    const char *ca_file;         /**< https: PEM file of trusted CA certificates (copied
+                                      at scope_load_new); NULL = the system's store */
 } scope_load_opts;
 
-#define SCOPE_LOAD_OPTS_INIT { sizeof(scope_load_opts), 0, 0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0 }
+#define SCOPE_LOAD_OPTS_INIT { sizeof(scope_load_opts), 0, 0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL }
 
 /**
  * scope_load_opts_init - zeroes @size bytes of @opts and records the size.
@@ -120,8 +126,11 @@ SCOPE_API int scope_load_opts_init(scope_load_opts *opts, size_t size);
  * @out: receives the handle; free it with scope_load_free(). Not NULL.
  * @url: "http://HOST[:PORT][/PATH]" or "https://..."; HOST is a name or an
  *       IPv4/IPv6 address (resolved once, here); copied. https uses OpenSSL
- *       with SNI and session resumption on reconnects, and does not verify
- *       the server's certificate (a load generator, like wrk).
+ *       with SNI and session resumption on reconnects, and verifies the
+ *       server's certificate chain (system store, or opts->ca_file) and that
+ *       it names HOST (DNS name or IP address), unless opts->tls_insecure.
+ *       A connection that fails verification counts as a connect error; its
+ *       reason is in scope_load_result_error_message().
 
  * @opts: settings (copied), or NULL for defaults (open loop needs a rate,
  *       so NULL opts only suit a closed-loop run after scope_load_set_mode).
@@ -313,6 +322,18 @@ SCOPE_API int64_t scope_load_result_status(const scope_load_result *r, int type,
  */
 SCOPE_API int scope_load_result_errors(const scope_load_result *r, int kind, int32_t *errnos,
                                        int64_t *counts, size_t cap, int64_t *total);
+
+/**
+ * scope_load_result_error_message - describes the first error of kind @kind
+ * (SCOPE_LOAD_ERR_*) seen during the run: what failed, against which
+ * address, why (the errno text, or for TLS the certificate check's verdict)
+ * and, where one is known, the fix (e.g. "pass ca_file" for an untrusted
+ * certificate).
+ * Returns: a string borrowed from @r (valid until scope_load_result_free),
+ * or NULL when no error of that kind happened or @kind is unknown.
+ * Thread-safety: any thread (the result is immutable). Since: 0.1
+ */
+SCOPE_API const char *scope_load_result_error_message(const scope_load_result *r, int kind);
 
 /**
  * scope_load_result_series - per-interval series on the wall-clock

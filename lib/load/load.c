@@ -12,6 +12,8 @@
 #include <netinet/tcp.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -26,6 +28,7 @@
 #include <unistd.h>
 
 #define MAX_ERRNOS 16
+#define ERRMSG_MAX 320
 #define RBUF_INIT 32768
 #define BACKLOG_MAX (1u << 22)
 
@@ -64,7 +67,8 @@ struct scope_load {
     scope_load_response_cb on_response;
     void *user;
     int wake_fd;             /* eventfd, lives as long as the handle */
-    SSL_CTX *ssl_ctx;        /* https: client context (no certificate checks) */
+    SSL_CTX *ssl_ctx;        /* https: client context (verifies unless tls_insecure) */
+    char *ca_file;           /* copy of opts.ca_file */
     BIO_METHOD *bio_meth;    /* socket BIO that sends with MSG_NOSIGNAL */
     char *sni;               /* host name for SNI */
     atomic_int stop;
@@ -111,6 +115,8 @@ struct errtab {
     int32_t errnum[MAX_ERRNOS];
     int64_t count[MAX_ERRNOS];
     int64_t total;
+    int64_t msg_at;          /* CLOCK_MONOTONIC of the first error (its message) */
+    char msg[ERRMSG_MAX];    /* the first error described; "" = none yet */
 };
 
 struct tstats {
@@ -258,6 +264,7 @@ static ssize_t io_recv(struct conn *c, char *b, size_t n)
 
 static int tls_setup(scope_load *l, const char *host)
 {
+    ERR_clear_error();
     l->ssl_ctx = SSL_CTX_new(TLS_client_method());
     l->bio_meth = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "scope-socket");
     l->sni = scope__strdup(host);
@@ -267,7 +274,39 @@ static int tls_setup(scope_load *l, const char *host)
     BIO_meth_set_read(l->bio_meth, bio_read);
     BIO_meth_set_ctrl(l->bio_meth, bio_ctrl);
     BIO_meth_set_create(l->bio_meth, bio_create);
-    SSL_CTX_set_verify(l->ssl_ctx, SSL_VERIFY_NONE, NULL);
+    if (l->o.tls_insecure) {
+        SSL_CTX_set_verify(l->ssl_ctx, SSL_VERIFY_NONE, NULL);
+    } else {
+        SSL_CTX_set_verify(l->ssl_ctx, SSL_VERIFY_PEER, NULL);
+        if (l->ca_file) {
+            if (SSL_CTX_load_verify_locations(l->ssl_ctx, l->ca_file, NULL) != 1) {
+                char why[160];
+                ERR_error_string_n(ERR_get_error(), why, sizeof why);
+                ERR_clear_error();
+                return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.ca_file \"%s\" holds no "
+                                    "usable PEM certificate (%s): give a readable PEM file of "
+                                    "CA certificates", l->ca_file, why);
+            }
+        } else if (SSL_CTX_set_default_verify_paths(l->ssl_ctx) != 1) {
+            ERR_clear_error();
+            return scope__error(SCOPE_ENOENT, 0, "the system's CA store could not be loaded: "
+                                "install ca-certificates, give scope_load_opts.ca_file, or "
+                                "set tls_insecure to skip verification");
+        }
+        /* the certificate must name the URL's host: an IP address matches
+         * only an IP subjectAltName, a name the DNS names (RFC 6125) */
+        X509_VERIFY_PARAM *vp = SSL_CTX_get0_param(l->ssl_ctx);
+        unsigned char ipbuf[16];
+        int is_ip = inet_pton(AF_INET, host, ipbuf) == 1 || inet_pton(AF_INET6, host, ipbuf) == 1;
+        int ok = is_ip ? X509_VERIFY_PARAM_set1_ip_asc(vp, host)
+                       : X509_VERIFY_PARAM_set1_host(vp, host, 0);
+        if (ok != 1) {
+            ERR_clear_error();
+            return scope__error(SCOPE_EINVAL, 0, "host \"%s\" cannot be checked against a "
+                                "certificate", host);
+        }
+        X509_VERIFY_PARAM_set_hostflags(vp, X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS);
+    }
     SSL_CTX_set_mode(l->ssl_ctx, SSL_MODE_ENABLE_PARTIAL_WRITE |
                                      SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
     SSL_CTX_set_options(l->ssl_ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
@@ -356,6 +395,12 @@ static int check_opts(scope_load_opts *o)
                             "raise interval_ns");
     if (!o->seed)
         o->seed = 0x5c09e10adull;
+    if (o->reserved)
+        return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.reserved is %d: it must be 0 "
+                            "(initialise with SCOPE_LOAD_OPTS_INIT)", (int)o->reserved);
+    if (o->tls_insecure != 0 && o->tls_insecure != 1)
+        return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.tls_insecure is %d: use 0 "
+                            "(verify) or 1", (int)o->tls_insecure);
     return 0;
 }
 
@@ -419,10 +464,12 @@ SCOPE_API int scope_load_new(scope_load **out, const char *url, const scope_load
     l->addrlen = ai->ai_addrlen;
     freeaddrinfo(ai);
     l->o = o;
+    l->o.ca_file = NULL; /* the caller's string is not kept; l->ca_file is */
+    l->ca_file = o.ca_file ? scope__strdup(o.ca_file) : NULL;
     l->host = scope__strndup(hp, hl);
     l->url_path = scope__strdup(slash ? slash : "/");
     l->wake_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    if (!l->host || !l->url_path || l->wake_fd < 0) {
+    if (!l->host || !l->url_path || l->wake_fd < 0 || (o.ca_file && !l->ca_file)) {
         int e = errno, no_fd = l->wake_fd < 0;
         scope_load_free(l);
         return no_fd ? scope__error_sys(SCOPE_ELIMIT, e, "eventfd for a load handle")
@@ -481,6 +528,7 @@ SCOPE_API void scope_load_free(scope_load *l)
     if (l->bio_meth)
         BIO_meth_free(l->bio_meth);
     free(l->sni);
+    free(l->ca_file);
     free(l);
 }
 
@@ -844,9 +892,56 @@ static void wait_remove(struct worker *w, struct conn *c)
     c->wprev = c->wnext = NULL;
 }
 
+/* Describes the first error of @kind on this thread (later ones are only
+ * counted): the message the result hands out. */
+static void note_error(struct worker *w, int kind, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+static void note_error(struct worker *w, int kind, const char *fmt, ...)
+{
+    struct errtab *e = &w->err[kind];
+    if (e->msg[0])
+        return;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(e->msg, sizeof e->msg, fmt, ap);
+    va_end(ap);
+    e->msg_at = mono_now();
+}
+
 static void count_error(struct worker *w, int kind, int errnum)
 {
     struct errtab *e = &w->err[kind];
+    if (!e->msg[0]) {
+        const char *h = w->l->host;
+        char why[96];
+        if (errnum)
+            snprintf(why, sizeof why, "%s (errno %d)", strerror(errnum), errnum);
+        else
+            snprintf(why, sizeof why, "the server closed the connection");
+        switch (kind) {
+        case SCOPE_LOAD_ERR_CONNECT:
+            note_error(w, kind, "connecting to %s: %s; check that the server listens there",
+                       h, why);
+            break;
+        case SCOPE_LOAD_ERR_READ:
+            note_error(w, kind, "reading a response from %s: %s", h, why);
+            break;
+        case SCOPE_LOAD_ERR_WRITE:
+            note_error(w, kind, "sending a request to %s: %s", h, why);
+            break;
+        case SCOPE_LOAD_ERR_TIMEOUT:
+            note_error(w, kind, "no complete response from %s within the timeout of %.3f s: the "
+                       "server is overloaded or stalled; lower the rate or raise timeout_ns",
+                       h, (double)w->l->o.timeout_ns / 1e9);
+            break;
+        case SCOPE_LOAD_ERR_PARSE:
+            note_error(w, kind, "the response from %s is not valid HTTP/1.1 (%s)", h,
+                       errnum == EMSGSIZE ? "its head does not fit the read buffer"
+                                          : errnum ? strerror(errnum) : "malformed");
+            break;
+        default: break;
+        }
+    }
     e->total++;
     for (int i = 0; i < MAX_ERRNOS; i++) {
         if (e->count[i] && e->errnum[i] == errnum) {
@@ -1339,6 +1434,22 @@ static void tls_handshake(struct worker *w, struct conn *c, int64_t now)
     }
     if (ssl_result(c, r) < 0 && errno == EAGAIN)
         return;
+    long vr = SSL_get_verify_result(c->ssl);
+    if (vr != X509_V_OK) {
+        note_error(w, SCOPE_LOAD_ERR_CONNECT, "TLS handshake with %s: the server's certificate "
+                   "failed verification: %s (X509_V_ERR %ld); give the CA that signed it in "
+                   "ca_file (scope-load --cacert FILE), connect by a name the certificate "
+                   "carries, or set tls_insecure (--insecure) to skip the check",
+                   w->l->host, X509_verify_cert_error_string(vr), vr);
+    } else {
+        char why[160] = "the server ended the handshake";
+        unsigned long e = ERR_peek_error();
+        if (e)
+            ERR_error_string_n(e, why, sizeof why);
+        note_error(w, SCOPE_LOAD_ERR_CONNECT, "TLS handshake with %s failed: %s; check that "
+                   "the port speaks TLS", w->l->host, why);
+    }
+    ERR_clear_error();
     connect_failed(w, c, EPROTO, now);
 }
 
@@ -1673,9 +1784,14 @@ static int build_result(scope_load_result **out, scope_load *l, struct worker *w
         r->bytes_read += w->bytes_read;
         r->backlog += w->backlog_left;
     }
-    /* error tables: merge per kind */
+    /* error tables: merge per kind; the message is the earliest first one */
     for (int k = 0; k < SCOPE_LOAD_ERR_KINDS; k++)
-        for (int i = 0; i < nw; i++)
+        for (int i = 0; i < nw; i++) {
+            const struct errtab *se = &ws[i].err[k];
+            if (se->msg[0] && (!r->err[k].msg[0] || se->msg_at < r->err[k].msg_at)) {
+                memcpy(r->err[k].msg, se->msg, sizeof se->msg);
+                r->err[k].msg_at = se->msg_at;
+            }
             for (int e = 0; e < MAX_ERRNOS && ws[i].err[k].count[e]; e++) {
                 struct errtab *d = &r->err[k];
                 int32_t en = ws[i].err[k].errnum[e];
@@ -1693,6 +1809,7 @@ static int build_result(scope_load_result **out, scope_load *l, struct worker *w
                     d->errnum[slot] = en;
                 d->count[slot] += cnt;
             }
+        }
     /* interval histograms: merge threads per type, then types */
     scope_hist *tmp = NULL, *one = NULL;
     if ((rc = scope_hist_new(&tmp, NULL)) || (rc = scope_hist_new(&one, NULL)))
@@ -2063,6 +2180,13 @@ SCOPE_API int scope_load_result_errors(const scope_load_result *r, int kind, int
     if (total)
         *total = e->total;
     return n;
+}
+
+SCOPE_API const char *scope_load_result_error_message(const scope_load_result *r, int kind)
+{
+    if (!r || kind < 1 || kind >= SCOPE_LOAD_ERR_KINDS || !r->err[kind].msg[0])
+        return NULL;
+    return r->err[kind].msg;
 }
 
 SCOPE_API const scope_series_set *scope_load_result_series(const scope_load_result *r)

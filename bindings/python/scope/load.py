@@ -5,6 +5,7 @@ latency histograms and per-interval series."""
 
 import collections
 import ctypes
+import os
 import threading
 import weakref
 
@@ -92,7 +93,8 @@ class Load(Handle):
 
     Args:
         url: "http://HOST[:PORT][/PATH]" or "https://..." (resolved now;
-            https does not verify the certificate, as wrk).
+            https verifies the server's certificate chain and that it names
+            HOST, unless tls_insecure).
         rate: open loop: requests per second over all threads (needed for
             mode "open"; change it later with :meth:`set_rate`).
         mode: "open" (default): requests follow a schedule of intended send
@@ -113,6 +115,11 @@ class Load(Handle):
         start_wall_ns: start at this CLOCK_REALTIME instant (0: now).
         seed: random seed for the mix and Poisson gaps.
         reconnect_delay: wait after a failed connect, seconds (default 0.01).
+        tls_insecure: https: skip certificate verification (self-signed test
+            servers, like wrk or curl -k). Default False.
+        ca_file: https: PEM file of CA certificates to trust instead of the
+            system's store. A certificate that fails verification makes
+            every connect fail; :meth:`LoadResult.error_message` says why.
         headers: {name: value} added to every request type.
         body: request body for every type (bytes/str; an int n sends n
             bytes of 'x').
@@ -137,7 +144,7 @@ class Load(Handle):
     def __init__(self, url, rate=None, mode="open", arrival="constant", duration=10.0,
                  connections=10, threads=1, timeout=None, think=None, requests_per_conn=0,
                  interval=None, late=None, start_wall_ns=0, seed=0, reconnect_delay=None,
-                 headers=None, body=None, on_request=None, on_response=None):
+                 tls_insecure=False, ca_file=None, headers=None, body=None, on_request=None, on_response=None):
         o = _lib.struct_type("scope_load_opts")()
         lib.scope_load_opts_init(ctypes.byref(o), ctypes.sizeof(o))
         o.mode = _pick(MODES, mode, "mode")
@@ -154,6 +161,9 @@ class Load(Handle):
         o.start_wall_ns = int(start_wall_ns)
         o.seed = int(seed)
         o.reconnect_delay_ns = _ns(reconnect_delay, "reconnect_delay")
+        o.tls_insecure = 1 if tls_insecure else 0
+        ca = cstr(os.fspath(ca_file), "ca_file") if ca_file is not None else None
+        o.ca_file = ca  # copied by scope_load_new; @ca lives until then
         out = ctypes.c_void_p()
         lib.scope_load_new(ctypes.byref(out), cstr(url, "url"), ctypes.byref(o))
         self._ptr = out.value
@@ -400,6 +410,14 @@ class LoadResult(Handle):
         errnos, counts = (ctypes.c_int32 * max(n, 1))(), (ctypes.c_int64 * max(n, 1))()
         n = lib.scope_load_result_errors(self._p(), k, errnos, counts, n, ctypes.byref(total))
         return total.value, {errnos[i]: counts[i] for i in range(n)}
+
+    def error_message(self, kind):
+        """The first error of @kind described (what, where, why and the fix
+        where known, e.g. a certificate that failed verification), or None
+        when none happened."""
+        k = _pick(ERROR_KINDS, kind, "error kind")
+        m = lib.scope_load_result_error_message(self._p(), k)
+        return m.decode("utf-8", "replace") if m else None
 
     @property
     def series(self):

@@ -207,6 +207,7 @@ class BLoad(unittest.TestCase):
                                    st.completed, delta=1.0)
             self.assertLessEqual(abs(r.start - ivs[0][0]), 10**6)
             self.assertEqual(r.errors("read"), (0, {}))
+            self.assertIsNone(r.error_message("read"))
             summary = r.summary()
             self.assertEqual(summary["completed"], st.completed)
             with tempfile.TemporaryDirectory() as d:
@@ -311,8 +312,21 @@ class BLoad(unittest.TestCase):
         self.assertGreater(total, 0)
         import errno
         self.assertIn(errno.ECONNREFUSED, by_errno)
+        msg = r.error_message("connect")
+        self.assertIn("127.0.0.1:%d" % port, msg)
+        self.assertIn(os.strerror(errno.ECONNREFUSED), msg)
         with self.assertRaises(scope.InvalidArgument):
             scope.Load("ftp://x/")
+        # https verifies by default; a CA file that is not PEM is refused
+        # at creation, naming the file
+        with tempfile.NamedTemporaryFile("w", suffix=".pem") as f:
+            f.write("not a certificate\n")
+            f.flush()
+            with self.assertRaises(scope.InvalidArgument) as cm:
+                scope.Load("https://127.0.0.1:%d/" % port, mode="closed", ca_file=f.name)
+            self.assertIn(f.name, str(cm.exception))
+        with scope.Load("https://127.0.0.1:%d/" % port, mode="closed", tls_insecure=True):
+            pass
 
 
 MATRIX = {"status": "success", "data": {"resultType": "matrix", "result": [
