@@ -288,8 +288,16 @@ START_TEST(test_nginx_closed_counts)
 END_TEST
 
 /* Open loop at 2000/s for 2 s: the schedule is kept from the first second. */
+/* Both open-loop wake-up policies (_i: 0 eager, 1 TICK MODE with kernel
+ * receive times) must give the same accounting and percentiles. */
+static void set_wake(int i)
+{
+    setenv("SCOPE_LOAD_WAKE", i ? "tick" : "eager", 1);
+}
+
 START_TEST(test_nginx_open_rate)
 {
+    set_wake(_i);
     struct ngx n;
     ngx_start(&n);
     char url[128];
@@ -697,6 +705,7 @@ static void stall_start(struct stall *s)
  * histogram only sees the 10 requests in flight per stall. */
 START_TEST(test_coordinated_omission)
 {
+    set_wake(_i);
     struct stall s = {0};
     int64_t wall, now;
     scope_clock_now(&wall, &now);
@@ -1144,9 +1153,9 @@ int main(void)
     tcase_add_test(tc, test_errors_and_timeouts);
     tcase_add_test(tc, test_low_rate_and_args);
     tcase_add_test(tc, test_sweep_runs);
-    tcase_add_test(tc, test_coordinated_omission);
+    tcase_add_loop_test(tc, test_coordinated_omission, 0, 2);
     tcase_add_test(tc, test_nginx_closed_counts);
-    tcase_add_test(tc, test_nginx_open_rate);
+    tcase_add_loop_test(tc, test_nginx_open_rate, 0, 2);
     tcase_add_test(tc, test_mix_shares);
     tcase_add_test(tc, test_nginx_tls);
     suite_add_tcase(s, tc);

@@ -10,7 +10,9 @@
  * Engine: HTTP/1.1 over TCP or TLS (OpenSSL). Each of the T threads owns C/T connections (spread evenly), one
  * epoll loop, and waits with epoll_pwait2's nanosecond timeout on
  * CLOCK_MONOTONIC (timer slack 1 ns on those threads), so a request goes out
- * within microseconds of its intended time. There is no process-global state
+ * within microseconds of its intended time (where a thread's sends are dense,
+ * it sleeps to each send and reads responses then, timing them by the
+ * kernel's receive timestamps: see docs/load.md). There is no process-global state
  * and no signal handler: sends use MSG_NOSIGNAL.
  *
  * Open loop (SCOPE_LOAD_OPEN): each thread follows a schedule of intended

@@ -31,6 +31,11 @@
 #define ERRMSG_MAX 320
 #define RBUF_INIT 32768
 #define BACKLOG_MAX (1u << 22)
+/* Open loop with sends at most this far apart per thread: the thread wakes
+ * only on its send schedule and reads responses then, with their kernel
+ * arrival times (see TICK MODE below). */
+#define TICK_MAX_GAP_NS 250000.0
+#define TICK_MAX_SLEEP_NS 1000000
 
 struct header {
     char *name, *value;
@@ -155,6 +160,8 @@ struct worker {
     int failed;        /* internal error: ENOMEM or the errno of epoll */
     int tfd;           /* timerfd, used where epoll_pwait2 is missing (valgrind, seccomp) */
     int64_t tfd_armed; /* the deadline the timerfd is armed for */
+    int tick;          /* TICK MODE: wake on the schedule only, kernel receive times */
+    int64_t rt_off;    /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns, refreshed every tick */
 };
 
 struct scope_load_result {
@@ -251,6 +258,36 @@ static ssize_t io_send(struct conn *c, const char *b, size_t n)
     ERR_clear_error();
     int r = SSL_write(c->ssl, b, n > INT32_MAX ? INT32_MAX : (int)n);
     return r > 0 ? r : ssl_result(c, r);
+}
+
+static inline int64_t ts_ns(const struct timespec *t)
+{
+    return (int64_t)t->tv_sec * 1000000000 + t->tv_nsec;
+}
+
+/* TICK MODE's receive: the bytes and, in *rx_mono, when the kernel received
+ * the last segment read (SO_TIMESTAMPNS, CLOCK_REALTIME, converted with the
+ * thread's offset); 0 when the kernel gave no timestamp. */
+static ssize_t recv_ts(struct worker *w, struct conn *c, char *b, size_t n, int64_t *rx_mono)
+{
+    union {
+        char buf[CMSG_SPACE(sizeof(struct timespec))];
+        struct cmsghdr align;
+    } cm;
+    struct iovec iov = {.iov_base = b, .iov_len = n};
+    struct msghdr mh = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = cm.buf,
+                        .msg_controllen = sizeof cm.buf};
+    ssize_t r = recvmsg(c->fd, &mh, MSG_DONTWAIT);
+    *rx_mono = 0;
+    if (r > 0)
+        for (struct cmsghdr *h = CMSG_FIRSTHDR(&mh); h; h = CMSG_NXTHDR(&mh, h))
+            if (h->cmsg_level == SOL_SOCKET && h->cmsg_type == SCM_TIMESTAMPNS &&
+                h->cmsg_len >= CMSG_LEN(sizeof(struct timespec))) {
+                struct timespec t;
+                memcpy(&t, CMSG_DATA(h), sizeof t);
+                *rx_mono = ts_ns(&t) - w->rt_off;
+            }
+    return r;
 }
 
 static ssize_t io_recv(struct conn *c, char *b, size_t n)
@@ -1052,6 +1089,8 @@ static void start_connect(struct worker *w, struct conn *c, int64_t now)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    if (w->tick)
+        setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     c->fd = fd;
     c->nreq = 0;
     c->rlen = c->roff = 0;
@@ -1328,8 +1367,14 @@ static void on_readable(struct worker *w, struct conn *c, int hup)
             }
         }
         size_t space = c->rcap - c->rlen;
-        ssize_t n = io_recv(c, c->rbuf + c->rlen, space);
+        int64_t rx = 0;
+        ssize_t n = w->tick && !c->ssl ? recv_ts(w, c, c->rbuf + c->rlen, space, &rx)
+                                       : io_recv(c, c->rbuf + c->rlen, space);
         int64_t now = mono_now();
+        /* TICK MODE: the response's time is its arrival, not this read
+         * (which waited for the next tick); never before the send */
+        if (rx > 0 && rx < now && c->state == C_BUSY)
+            now = rx > c->sent_at ? rx : c->sent_at;
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1585,7 +1630,28 @@ static void *worker_main(void *arg)
         if (wait < 0)
             wait = 0;
         int n;
-        if (w->tfd < 0) {
+        if (w->tick) {
+            struct timespec rt, mt;
+            clock_gettime(CLOCK_REALTIME, &rt);
+            clock_gettime(CLOCK_MONOTONIC, &mt);
+            w->rt_off = ts_ns(&rt) - ts_ns(&mt);
+        }
+        if (w->tick && !w->bl_n) {
+            /* TICK MODE: sleep to the next send (or deadline), then collect
+             * whatever became ready meanwhile without blocking: one wake-up
+             * per request instead of two (the send's and the response's).
+             * Not while sends wait in the backlog: they need each freed
+             * connection at once, so then responses wake the thread. */
+            if (wait > TICK_MAX_SLEEP_NS)
+                deadline = now + TICK_MAX_SLEEP_NS;
+            if (wait > 0) {
+                struct timespec ts = {.tv_sec = deadline / 1000000000,
+                                      .tv_nsec = deadline % 1000000000};
+                while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+                    ;
+            }
+            n = epoll_wait(w->ep, evs, 256, 0);
+        } else if (w->tfd < 0) {
             struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
             n = epoll_pwait2(w->ep, evs, 256, &ts, NULL);
             if (n < 0 && (errno == ENOSYS || errno == EPERM) && timer_fallback(w) == 0)
@@ -1981,6 +2047,10 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
         ;
     atomic_store(&l->stop, 0);
 
+    /* SCOPE_LOAD_WAKE=eager|tick (diagnostics, A/B benchmarks): force the
+     * open loop's wake-up policy; default: TICK MODE where sends are dense */
+    const char *wenv = getenv("SCOPE_LOAD_WAKE");
+    char wake = wenv && !strcmp(wenv, "eager") ? 'e' : wenv && !strcmp(wenv, "tick") ? 't' : 'a';
     int nw = o->threads;
     struct worker *ws = calloc((size_t)nw, sizeof *ws);
     int64_t wall0, mono0;
@@ -2045,6 +2115,7 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
         }
         if (o->mode == SCOPE_LOAD_OPEN) {
             w->gap_ns = 1e9 * nw / o->rate;
+            w->tick = !l->ssl_ctx && (wake == 't' || (wake == 'a' && w->gap_ns <= TICK_MAX_GAP_NS));
             w->next_intended = (double)start + (double)i * 1e9 / o->rate;
             if (o->arrival == SCOPE_LOAD_POISSON)
                 w->next_intended = (double)start - log(1.0 - rng_unit(&w->rng)) * w->gap_ns;
