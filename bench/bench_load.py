@@ -65,10 +65,11 @@ http {{ access_log off; sendfile on; tcp_nopush on; keepalive_requests 100000000
     raise SystemExit("nginx did not start")
 
 
-def run(cmd, timeout):
+def run(cmd, timeout, env=None):
     """Runs cmd pinned to CPU 1; returns (stdout, cpu seconds)."""
     p = subprocess.Popen(["nice", "-n", NICE, "taskset", "-c", "1"] + cmd, stdout=subprocess.PIPE,
-                         stderr=subprocess.PIPE, text=True)
+                         stderr=subprocess.PIPE, text=True,
+                         env=dict(os.environ, **env) if env else None)
     t0 = time.monotonic()
     try:
         o, e = p.communicate(timeout=timeout)
@@ -101,10 +102,10 @@ def wrk_run(url, conns, cpu):
     return {"completed": n, "rate": n / secs, "cpu": c}
 
 
-def scope_run(url, conns, cpu, rate=None):
+def scope_run(url, conns, cpu, rate=None, wake=None):
     cmd = [SCOPE_LOAD, "-t1", f"-c{conns}", f"-d{DUR}s", "--json"]
     cmd += [f"-R{rate}"] if rate else ["--closed"]
-    o, e, _, _ = run(cmd + [url], DUR + 30)
+    o, e, _, _ = run(cmd + [url], DUR + 30, {"SCOPE_LOAD_WAKE": wake} if wake else None)
     c = cpu.take()
     try:
         j = json.loads(o)
@@ -151,21 +152,34 @@ def main():
                       f"{' '.join(f'{x:.0f}' for x in effs):>30}")
             print(f"{f:6} ratio scope-load/wrk (req per driver CPU-s): "
                   f"{eff['scope-load'] / eff['wrk']:.3f}")
-        print("\nopen loop, 100 B, scope-load (wrk has no constant-rate mode)")
-        print(f"{'rate':>6} {'conns':>5} {'achieved':>9} {'%target':>8} {'max dev/s %':>11} "
+        print("\nopen loop, 100 B, scope-load (wrk has no constant-rate mode); 'wake': the\n"
+              "default policy (tick mode from 4k req/s per thread) and, alternating with it\n"
+              "where they differ, SCOPE_LOAD_WAKE=eager (a timer wake-up per send plus one per\n"
+              "response) as the peer")
+        print(f"{'rate':>6} {'conns':>5} {'wake':>7} {'achieved':>9} {'%target':>8} {'max dev/s %':>11} "
               f"{'CPU core':>8} {'p50 ms':>7} {'u.p50 ms':>8} {'p99 ms':>7} {'late':>6}")
         url = f"http://127.0.0.1:{port}/100b.txt"
         for rate in (1000, 10000, 20000):
             for conns in (10, 100):
-                rs = [scope_run(url, conns, cpu, rate) for _ in range(REPS)]
-                ach = med([r["rate"] for r in rs])
-                dev = med([max((abs(v - rate) / rate * 100 for v in r["per_s"][1:]), default=0)
-                           for r in rs])
-                core = med([r["cpu"] / DUR for r in rs])
-                print(f"{rate:6} {conns:5} {ach:9.1f} {ach / rate * 100:8.2f} {dev:11.2f} "
-                      f"{core:8.3f} {med([r['p50_ms'] for r in rs]):7.3f} "
-                      f"{med([r['u_p50_ms'] for r in rs]):8.3f} {med([r['p99_ms'] for r in rs]):7.3f} "
-                      f"{med([r['late'] for r in rs]):6.0f}")
+                wakes = ("default", "eager") if rate >= 4000 else ("default",)
+                res = {w: [] for w in wakes}
+                for _ in range(REPS):
+                    for w in wakes:
+                        res[w].append(scope_run(url, conns, cpu, rate,
+                                                None if w == "default" else w))
+                cores = {}
+                for w, rs in res.items():
+                    ach = med([r["rate"] for r in rs])
+                    dev = med([max((abs(v - rate) / rate * 100 for v in r["per_s"][1:]),
+                                   default=0) for r in rs])
+                    cores[w] = med([r["cpu"] / DUR for r in rs])
+                    print(f"{rate:6} {conns:5} {w:>7} {ach:9.1f} {ach / rate * 100:8.2f} "
+                          f"{dev:11.2f} {cores[w]:8.3f} {med([r['p50_ms'] for r in rs]):7.3f} "
+                          f"{med([r['u_p50_ms'] for r in rs]):8.3f} "
+                          f"{med([r['p99_ms'] for r in rs]):7.3f} {med([r['late'] for r in rs]):6.0f}")
+                if len(wakes) == 2 and cores["eager"] > 0:
+                    print(f"{'':6} {'':5} driver CPU default/eager: "
+                          f"{cores['default'] / cores['eager']:.3f}")
     finally:
         ngx.send_signal(signal.SIGTERM)
         try:
