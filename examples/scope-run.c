@@ -936,10 +936,16 @@ int main(int argc, char **argv)
             load_experiment(&x, argv[i]);
             break;
         }
+    /* A flag's value longer than its field is an error, never cut. */
+#define SET(dst, s, n, what)                                                   \
+    do {                                                                       \
+        if (exp_set(dst, sizeof(dst), s, n, what, stderr))                     \
+            return 2;                                                          \
+    } while (0)
     int opt;
     while ((opt = getopt_long(argc, argv, "o:d:c:t:I:h", longs, NULL)) != -1) {
         switch (opt) {
-        case 'o': snprintf(x.outdir, sizeof x.outdir, "%s", optarg); break;
+        case 'o': SET(x.outdir, optarg, strlen(optarg), "-o"); break;
         case 'd': x.duration = atof(optarg); break;
         case 'c': x.connections = atoi(optarg); break;
         case 't': x.threads = atoi(optarg); break;
@@ -947,7 +953,7 @@ int main(int argc, char **argv)
         case 'u':
             x.nconfigs = 1;
             snprintf(x.configs[0].name, 64, "default");
-            snprintf(x.configs[0].url, 512, "%s", optarg);
+            SET(x.configs[0].url, optarg, strlen(optarg), "--url");
             break;
         case 'C': {
             char *eq = strchr(optarg, '=');
@@ -955,35 +961,35 @@ int main(int argc, char **argv)
                 fprintf(stderr, "scope-run: --config wants NAME=URL\n");
                 return 2;
             }
-            snprintf(x.configs[x.nconfigs].name, 64, "%.*s", (int)(eq - optarg), optarg);
-            snprintf(x.configs[x.nconfigs++].url, 512, "%s", eq + 1);
+            SET(x.configs[x.nconfigs].name, optarg, (size_t)(eq - optarg), "--config NAME");
+            SET(x.configs[x.nconfigs++].url, eq + 1, strlen(eq + 1), "--config URL");
             break;
         }
-        case 'r': snprintf(x.rates, sizeof x.rates, "%s", optarg); break;
+        case 'r': SET(x.rates, optarg, strlen(optarg), "--rates"); break;
         case 'w': x.warmup = atof(optarg); break;
         case 'k': x.closed = 1; break;
         case 'n': x.reps = atoi(optarg); break;
         case 'T':
             if (x.ntargets < MAXN)
-                snprintf(x.target_specs[x.ntargets++], 256, "%s", optarg);
+                SET(x.target_specs[x.ntargets++], optarg, strlen(optarg), "--target");
             break;
-        case 'e': snprintf(x.events, sizeof x.events, "%s", optarg); break;
-        case 'P': snprintf(x.prom_url, sizeof x.prom_url, "%s", optarg); break;
+        case 'e': SET(x.events, optarg, strlen(optarg), "--events"); break;
+        case 'P': SET(x.prom_url, optarg, strlen(optarg), "--prom"); break;
         case 'q': {
             char *eq = strchr(optarg, '=');
             if (!eq || x.nqueries == MAXN) {
                 fprintf(stderr, "scope-run: --query wants NAME=PROMQL\n");
                 return 2;
             }
-            snprintf(x.queries[x.nqueries].name, 64, "%.*s", (int)(eq - optarg), optarg);
-            snprintf(x.queries[x.nqueries++].promql, 1024, "%s", eq + 1);
+            SET(x.queries[x.nqueries].name, optarg, (size_t)(eq - optarg), "--query NAME");
+            SET(x.queries[x.nqueries++].promql, eq + 1, strlen(eq + 1), "--query PROMQL");
             break;
         }
         case 's': x.start_at = atof(optarg); break;
-        case 'B': snprintf(x.payloads, sizeof x.payloads, "%s", optarg); break;
+        case 'B': SET(x.payloads, optarg, strlen(optarg), "--payload-sizes"); break;
         case 'D': x.topdown = 1; break;
         case 'M': x.membw = 1; break;
-        case 'U': snprintf(x.push, sizeof x.push, "%s", optarg); break;
+        case 'U': SET(x.push, optarg, strlen(optarg), "--push"); break;
         case 'h':
             printf("usage: scope-run [EXPERIMENT.json] [-o DIR] [--url URL | --config NAME=URL...]\n"
                    "       [--rates SPEC] [-d S] [--warmup S] [-c N] [-t N] [--closed] [--reps N]\n"

@@ -179,6 +179,25 @@ START_TEST(numbers_out_of_range_are_errors)
     ck_assert_int_eq(validate(&x, msg, sizeof msg), -1);
     json_decref(j);
 
+    /* Flags can give what JSON cannot: NaN and infinities (atof). */
+    exp_defaults(&x);
+    x.nconfigs = 1;
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), 0);
+    x.duration = NAN;
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), -1);
+    x.duration = 3;
+    x.warmup = -INFINITY; /* 2 s + warm-up is the probe's length */
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), -1);
+    x.warmup = -1; /* negative: no warm-up, as before */
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), 0);
+    x.start_at = INFINITY; /* --start-at, converted to ns */
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), -1);
+    ck_assert_msg(strstr(msg, "start time inf"), "%s", msg);
+    x.start_at = NAN;
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), -1);
+    x.start_at = 1.7e9;
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), 0);
+
     /* The positivity check scope-run always made. */
     j = json_pack("{s:s,s:i}", "url", URL, "repetitions", 0);
     ck_assert_int_eq(parse(&x, j, msg, sizeof msg), 0);
@@ -212,6 +231,23 @@ START_TEST(payload_sizes_are_whole_bytes)
         ck_assert_msg(exp_payload_sizes(&x, &v, &n, NULL) == -1, "%s", bad[i]);
         ck_assert_ptr_null(v);
     }
+}
+END_TEST
+
+START_TEST(flag_values_are_never_cut)
+{
+    char dst[8], msg[256];
+    ck_assert_int_eq(exp_set(dst, sizeof dst, "abcdefg", 7, "--x", NULL), 0);
+    ck_assert_str_eq(dst, "abcdefg");
+    ck_assert_int_eq(exp_set(dst, sizeof dst, "ab=rest", 2, "--x NAME", NULL), 0);
+    ck_assert_str_eq(dst, "ab");
+    FILE *f = tmpfile();
+    ck_assert_ptr_nonnull(f);
+    ck_assert_int_eq(exp_set(dst, sizeof dst, "abcdef\xc3\xa9", 8, "--rates", f), -1);
+    rewind(f);
+    msg[fread(msg, 1, sizeof msg - 1, f)] = '\0';
+    fclose(f);
+    ck_assert_str_eq(msg, "scope-run: --rates is 8 bytes long; at most 7 fit: shorten it\n");
 }
 END_TEST
 
@@ -256,6 +292,7 @@ int main(void)
     tcase_add_test(tc, strings_too_long_are_errors_not_cuts);
     tcase_add_test(tc, numbers_out_of_range_are_errors);
     tcase_add_test(tc, payload_sizes_are_whole_bytes);
+    tcase_add_test(tc, flag_values_are_never_cut);
     tcase_add_test(tc, mixes);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

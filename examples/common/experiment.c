@@ -4,6 +4,7 @@
 
 #include <inttypes.h>
 #include <limits.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -171,15 +172,20 @@ int exp_parse(struct exp *x, json_t *j, const char *file, FILE *err)
 
 int exp_validate(const struct exp *x, FILE *err)
 {
-    if (x->reps < 1 || x->duration <= 0 || x->connections < 1 || x->threads < 1) {
+    if (x->reps < 1 || !(x->duration > 0) || x->connections < 1 || x->threads < 1) {
         say(err, "scope-run: repetitions, duration, connections and threads must be positive\n");
         return -1;
     }
     /* The load driver runs at most 24 h per step; beyond that seconds * 1e9
      * would not even fit the nanosecond count. */
-    if (x->duration > 86400 || x->warmup > 86400) {
+    if (!(x->duration <= 86400) || !isfinite(x->warmup) || x->warmup > 86400) {
         say(err, "scope-run: duration %g s and warm-up %g s: at most 86400 s (24 h) each\n",
             x->duration, x->warmup);
+        return -1;
+    }
+    /* --start-at: unix seconds, converted to ns. */
+    if (!(x->start_at <= 1e10)) {
+        say(err, "scope-run: start time %g: give unix seconds (at most 1e10)\n", x->start_at);
         return -1;
     }
     if (x->interval_ms < 0 || x->interval_ms > 86400000) {
@@ -188,6 +194,17 @@ int exp_validate(const struct exp *x, FILE *err)
         return -1;
     }
     return 0;
+}
+
+int exp_set(char *dst, size_t cap, const char *s, size_t n, const char *what, FILE *err)
+{
+    if (n < cap) {
+        memcpy(dst, s, n);
+        dst[n] = '\0';
+        return 0;
+    }
+    say(err, "scope-run: %s is %zu bytes long; at most %zu fit: shorten it\n", what, n, cap - 1);
+    return -1;
 }
 
 int exp_payload_sizes(const struct exp *x, double **out, size_t *n, FILE *err)

@@ -11,6 +11,7 @@
 #define SCOPE_EXAMPLES_EXPERIMENT_H
 
 #include <jansson.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -63,6 +64,11 @@ int exp_parse(struct exp *x, json_t *j, const char *file, FILE *err);
 /* Checks the numbers scope-run derives its run from (after the file and the
  * flags). Returns 0, or -1 after printing what is wrong to @err. */
 int exp_validate(const struct exp *x, FILE *err);
+
+/* Copies the @n bytes at @s into @dst (capacity @cap) and terminates them;
+ * more than fit is an error printed to @err naming @what (never a cut, which
+ * could split a UTF-8 sequence). For scope-run's flags. Returns 0 or -1. */
+int exp_set(char *dst, size_t cap, const char *s, size_t n, const char *what, FILE *err);
 
 /* The payload-size sweep of @x ("" = none: *@out NULL, *@n 1), every size a
  * whole number of bytes 0 .. 1 GiB. Returns 0 (free *@out with
