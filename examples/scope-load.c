@@ -19,6 +19,8 @@
 
 #include <scope/scope.h>
 
+#include "common/experiment.h"
+
 static scope_load *g_load; /* for SIGINT: scope_load_stop is signal-safe */
 
 static void on_sigint(int sig)
@@ -118,79 +120,7 @@ static int load_mix(scope_load *l, const char *file)
         fprintf(stderr, "scope-load: %s:%d:%d: %s\n", file, err.line, err.column, err.text);
         return -1;
     }
-    json_t *types = json_is_array(root) ? root : json_object_get(root, "types");
-    int rc = 0;
-    if (!json_is_array(types) || !json_array_size(types)) {
-        fprintf(stderr, "scope-load: %s: expected {\"types\": [...]} or an array of request "
-                        "types\n", file);
-        rc = -1;
-    }
-    json_t *gh = json_is_object(root) ? json_object_get(root, "headers") : NULL;
-    const char *k;
-    json_t *v;
-    if (!rc && json_is_object(gh))
-        json_object_foreach(gh, k, v) {
-            if (!json_is_string(v) ||
-                scope_load_add_header(l, -1, k, json_string_value(v))) {
-                fprintf(stderr, "scope-load: %s: header %s: %s\n", file, k,
-                        json_is_string(v) ? scope_error_message() : "value must be a string");
-                rc = -1;
-                break;
-            }
-        }
-    size_t i;
-    json_t *t;
-    json_array_foreach(types, i, t) {
-        if (rc)
-            break;
-        json_t *name = json_object_get(t, "name"), *w = json_object_get(t, "weight"),
-               *method = json_object_get(t, "method"), *path = json_object_get(t, "path"),
-               *paths = json_object_get(t, "paths"), *hdr = json_object_get(t, "headers"),
-               *body = json_object_get(t, "body"), *bsize = json_object_get(t, "body_size");
-        if (!json_is_string(name) || (w && !json_is_number(w))) {
-            fprintf(stderr, "scope-load: %s: type %zu needs a \"name\" string and a numeric "
-                            "\"weight\"\n", file, i);
-            rc = -1;
-            break;
-        }
-        const char *first = json_is_string(path) ? json_string_value(path) : NULL;
-        if (!first && json_is_array(paths) && json_array_size(paths))
-            first = json_string_value(json_array_get(paths, 0));
-        int idx = scope_load_add_type(l, json_string_value(name), w ? json_number_value(w) : 1.0,
-                                      json_is_string(method) ? json_string_value(method) : NULL,
-                                      first);
-        if (idx < 0) {
-            fprintf(stderr, "scope-load: %s: %s\n", file, scope_error_message());
-            rc = -1;
-            break;
-        }
-        if (json_is_array(paths))
-            for (size_t p = json_is_string(path) ? 0 : 1; p < json_array_size(paths); p++) {
-                const char *s = json_string_value(json_array_get(paths, p));
-                if (!s || scope_load_add_path(l, idx, s)) {
-                    fprintf(stderr, "scope-load: %s: type %s path %zu: %s\n", file,
-                            json_string_value(name), p, s ? scope_error_message() : "not a string");
-                    rc = -1;
-                    break;
-                }
-            }
-        if (!rc && json_is_object(hdr))
-            json_object_foreach(hdr, k, v) {
-                if (!json_is_string(v) || scope_load_add_header(l, idx, k, json_string_value(v))) {
-                    fprintf(stderr, "scope-load: %s: type %s header %s: invalid\n", file,
-                            json_string_value(name), k);
-                    rc = -1;
-                    break;
-                }
-            }
-        if (!rc && json_is_string(body))
-            rc = scope_load_set_body(l, idx, json_string_value(body),
-                                     json_string_length(body)) ? -1 : 0;
-        else if (!rc && json_is_integer(bsize))
-            rc = scope_load_set_body(l, idx, NULL, (size_t)json_integer_value(bsize)) ? -1 : 0;
-        if (rc)
-            fprintf(stderr, "scope-load: %s: %s\n", file, scope_error_message());
-    }
+    int rc = mix_apply(l, root, file, stderr);
     json_decref(root);
     return rc;
 }

@@ -64,12 +64,7 @@
 
 #include <scope/scope.h>
 
-#define MAXN 16
-
-struct config {
-    char name[64];
-    char url[512];
-};
+#include "common/experiment.h"
 
 struct target {
     char spec[256];   /* as given */
@@ -78,34 +73,6 @@ struct target {
     scope_collector *perf; /* software (+ hardware) events; may be NULL */
     int hw;                /* cycles/instructions were opened */
     scope_collector *td;   /* top-down fractions; may be NULL */
-};
-
-struct query {
-    char name[64];
-    char promql[1024];
-};
-
-struct exp {
-    struct config configs[MAXN];
-    int nconfigs;
-    char rates[256];
-    int closed;
-    double duration, warmup;
-    int connections, threads, reps;
-    long interval_ms;
-    json_t *mix; /* array of {name, weight, method, path} or NULL */
-    char target_specs[MAXN][256];
-    int ntargets;
-    char events[256];
-    char prom_url[512];
-    struct query queries[MAXN];
-    int nqueries;
-    char outdir[512];
-    double start_at;
-    int demo;
-    char payloads[256]; /* request body sizes to sweep ("" = none) */
-    char push[512];     /* Pushgateway base URL ("" = none) */
-    int topdown, membw;
 };
 
 struct step {
@@ -574,33 +541,10 @@ static double gauge_mean(const scope_series_set *set, const char *name, const ch
 static struct scope_load *new_load(const struct exp *x, const char *url, double rate,
                                    double seconds, int64_t start_wall, long payload)
 {
-    scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
-    o.mode = x->closed ? SCOPE_LOAD_CLOSED : SCOPE_LOAD_OPEN;
-    o.rate = x->closed ? 0 : rate;
-    o.duration_ns = (int64_t)(seconds * 1e9);
-    o.connections = x->connections;
-    o.threads = x->threads;
-    o.start_wall_ns = start_wall;
     scope_load *l;
-    if (scope_load_new(&l, url, &o))
-        die(url);
-    for (size_t i = 0; i < json_array_size(x->mix); i++) {
-        json_t *t = json_array_get(x->mix, i);
-        const char *name = json_string_value(json_object_get(t, "name"));
-        double w = json_number_value(json_object_get(t, "weight"));
-        if (scope_load_add_type(l, name ? name : "type", w > 0 ? w : 1,
-                                json_string_value(json_object_get(t, "method")),
-                                json_string_value(json_object_get(t, "path"))) < 0)
-            die("request mix");
-    }
-    if (payload >= 0) {
-        /* A body of @payload bytes on every request (POST unless a mix says
-         * otherwise): the payload-size sweep. */
-        if (!json_array_size(x->mix) && scope_load_add_type(l, "payload", 1, "POST", NULL) < 0)
-            die("payload type");
-        if (scope_load_set_body(l, -1, NULL, (size_t)payload))
-            die("payload");
-    }
+    const char *what;
+    if (exp_new_load(x, url, rate, seconds, start_wall, payload, &l, &what))
+        die(what);
     return l;
 }
 
@@ -749,39 +693,6 @@ static json_t *manifest_base(const struct exp *x, json_t *experiment)
                      u.machine, "cpu_model", cpu, "pmus", pmus);
 }
 
-static json_t *experiment_json(const struct exp *x)
-{
-    json_t *cfgs = json_array(), *tg = json_array(), *q = json_object();
-    for (int i = 0; i < x->nconfigs; i++)
-        json_array_append_new(cfgs, json_pack("{s:s,s:s}", "name", x->configs[i].name, "url",
-                                              x->configs[i].url));
-    for (int i = 0; i < x->ntargets; i++)
-        json_array_append_new(tg, json_string(x->target_specs[i]));
-    for (int i = 0; i < x->nqueries; i++)
-        json_object_set_new(q, x->queries[i].name, json_string(x->queries[i].promql));
-    json_t *o = json_pack("{s:o,s:s,s:s,s:f,s:f,s:i,s:i,s:i,s:i,s:o,s:s,s:b}", "configurations",
-                          cfgs, "rates", x->rates, "mode", x->closed ? "closed" : "open",
-                          "duration_s", x->duration, "warmup_s", x->warmup, "connections",
-                          x->connections, "threads", x->threads, "repetitions", x->reps,
-                          "interval_ms", (int)x->interval_ms, "targets", tg, "events", x->events,
-                          "demo", x->demo);
-    json_object_set_new(o, "payload_sizes", json_string(x->payloads));
-    json_object_set_new(o, "collectors", json_pack("{s:b,s:b,s:s}", "topdown", x->topdown,
-                                                   "uncore", x->membw, "events", x->events));
-    if (x->mix)
-        json_object_set(o, "mix", x->mix);
-    if (x->prom_url[0]) {
-        json_object_set_new(o, "prometheus", json_pack("{s:s,s:o}", "url", x->prom_url, "queries", q));
-    } else {
-        json_decref(q);
-    }
-    if (x->start_at > 0)
-        json_object_set_new(o, "start_at", json_real(x->start_at));
-    if (x->push[0])
-        json_object_set_new(o, "pushgateway", json_string(x->push));
-    return o;
-}
-
 static void load_experiment(struct exp *x, const char *path)
 {
     json_error_t err;
@@ -790,75 +701,10 @@ static void load_experiment(struct exp *x, const char *path)
         fprintf(stderr, "scope-run: %s:%d: %s\n", path, err.line, err.text);
         exit(2);
     }
-    json_t *v;
-    if ((v = json_object_get(j, "configurations"))) {
-        x->nconfigs = 0;
-        for (size_t i = 0; i < json_array_size(v) && x->nconfigs < MAXN; i++) {
-            json_t *c = json_array_get(v, i);
-            snprintf(x->configs[x->nconfigs].name, 64, "%s",
-                     json_string_value(json_object_get(c, "name")) ?: "config");
-            snprintf(x->configs[x->nconfigs++].url, 512, "%s",
-                     json_string_value(json_object_get(c, "url")) ?: "");
-        }
-    }
-    if ((v = json_object_get(j, "url"))) {
-        x->nconfigs = 1;
-        snprintf(x->configs[0].name, 64, "default");
-        snprintf(x->configs[0].url, 512, "%s", json_string_value(v) ?: "");
-    }
-    json_t *load = json_object_get(j, "load");
-    if (!load)
-        load = j;
-    if ((v = json_object_get(load, "rates")))
-        snprintf(x->rates, sizeof x->rates, "%s", json_string_value(v) ?: "");
-    if ((v = json_object_get(load, "mode")))
-        x->closed = json_string_value(v) && !strcmp(json_string_value(v), "closed");
-    if ((v = json_object_get(load, "duration_s")))
-        x->duration = json_number_value(v);
-    if ((v = json_object_get(load, "warmup_s")))
-        x->warmup = json_number_value(v);
-    if ((v = json_object_get(load, "connections")))
-        x->connections = (int)json_integer_value(v);
-    if ((v = json_object_get(load, "threads")))
-        x->threads = (int)json_integer_value(v);
-    if ((v = json_object_get(load, "mix")))
-        x->mix = json_incref(v);
-    if ((v = json_object_get(load, "payload_sizes")))
-        snprintf(x->payloads, sizeof x->payloads, "%s", json_string_value(v) ?: "");
-    json_t *col = json_object_get(j, "collectors");
-    if ((v = json_object_get(col, "topdown")))
-        x->topdown = json_is_true(v) || json_integer_value(v) > 0;
-    if ((v = json_object_get(col, "uncore")))
-        x->membw = json_is_true(v);
-    if ((v = json_object_get(col, "events")))
-        snprintf(x->events, sizeof x->events, "%s", json_string_value(v) ?: "");
-    if ((v = json_object_get(j, "repetitions")))
-        x->reps = (int)json_integer_value(v);
-    if ((v = json_object_get(j, "interval_ms")))
-        x->interval_ms = (long)json_integer_value(v);
-    if ((v = json_object_get(j, "events")))
-        snprintf(x->events, sizeof x->events, "%s", json_string_value(v) ?: "");
-    if ((v = json_object_get(j, "output")))
-        snprintf(x->outdir, sizeof x->outdir, "%s", json_string_value(v) ?: "");
-    if ((v = json_object_get(j, "targets")))
-        for (size_t i = 0; i < json_array_size(v) && x->ntargets < MAXN; i++)
-            snprintf(x->target_specs[x->ntargets++], 256, "%s",
-                     json_string_value(json_array_get(v, i)) ?: "");
-    json_t *p = json_object_get(j, "prometheus");
-    if (p) {
-        snprintf(x->prom_url, sizeof x->prom_url, "%s",
-                 json_string_value(json_object_get(p, "url")) ?: "");
-        const char *k;
-        json_t *q;
-        json_object_foreach(json_object_get(p, "queries"), k, q)
-        {
-            if (x->nqueries == MAXN)
-                break;
-            snprintf(x->queries[x->nqueries].name, 64, "%s", k);
-            snprintf(x->queries[x->nqueries++].promql, 1024, "%s", json_string_value(q) ?: "");
-        }
-    }
+    int rc = exp_parse(x, j, path, stderr);
     json_decref(j);
+    if (rc)
+        exit(2);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1072,15 +918,7 @@ int main(int argc, char **argv)
         return cmd_merge(argc - 1, argv + 1);
 
     struct exp x;
-    memset(&x, 0, sizeof x);
-    x.duration = 3;
-    x.warmup = 1;
-    x.connections = 10;
-    x.threads = 1;
-    x.reps = 1;
-    x.interval_ms = 100;
-    snprintf(x.rates, sizeof x.rates, "500,1000,2000");
-    snprintf(x.events, sizeof x.events, "context-switches,task-clock");
+    exp_defaults(&x);
 
     static const struct option longs[] = {
         {"url", required_argument, NULL, 'u'},    {"config", required_argument, NULL, 'C'},
@@ -1098,10 +936,16 @@ int main(int argc, char **argv)
             load_experiment(&x, argv[i]);
             break;
         }
+    /* A flag's value longer than its field is an error, never cut. */
+#define SET(dst, s, n, what)                                                   \
+    do {                                                                       \
+        if (exp_set(dst, sizeof(dst), s, n, what, stderr))                     \
+            return 2;                                                          \
+    } while (0)
     int opt;
     while ((opt = getopt_long(argc, argv, "o:d:c:t:I:h", longs, NULL)) != -1) {
         switch (opt) {
-        case 'o': snprintf(x.outdir, sizeof x.outdir, "%s", optarg); break;
+        case 'o': SET(x.outdir, optarg, strlen(optarg), "-o"); break;
         case 'd': x.duration = atof(optarg); break;
         case 'c': x.connections = atoi(optarg); break;
         case 't': x.threads = atoi(optarg); break;
@@ -1109,7 +953,7 @@ int main(int argc, char **argv)
         case 'u':
             x.nconfigs = 1;
             snprintf(x.configs[0].name, 64, "default");
-            snprintf(x.configs[0].url, 512, "%s", optarg);
+            SET(x.configs[0].url, optarg, strlen(optarg), "--url");
             break;
         case 'C': {
             char *eq = strchr(optarg, '=');
@@ -1117,35 +961,35 @@ int main(int argc, char **argv)
                 fprintf(stderr, "scope-run: --config wants NAME=URL\n");
                 return 2;
             }
-            snprintf(x.configs[x.nconfigs].name, 64, "%.*s", (int)(eq - optarg), optarg);
-            snprintf(x.configs[x.nconfigs++].url, 512, "%s", eq + 1);
+            SET(x.configs[x.nconfigs].name, optarg, (size_t)(eq - optarg), "--config NAME");
+            SET(x.configs[x.nconfigs++].url, eq + 1, strlen(eq + 1), "--config URL");
             break;
         }
-        case 'r': snprintf(x.rates, sizeof x.rates, "%s", optarg); break;
+        case 'r': SET(x.rates, optarg, strlen(optarg), "--rates"); break;
         case 'w': x.warmup = atof(optarg); break;
         case 'k': x.closed = 1; break;
         case 'n': x.reps = atoi(optarg); break;
         case 'T':
             if (x.ntargets < MAXN)
-                snprintf(x.target_specs[x.ntargets++], 256, "%s", optarg);
+                SET(x.target_specs[x.ntargets++], optarg, strlen(optarg), "--target");
             break;
-        case 'e': snprintf(x.events, sizeof x.events, "%s", optarg); break;
-        case 'P': snprintf(x.prom_url, sizeof x.prom_url, "%s", optarg); break;
+        case 'e': SET(x.events, optarg, strlen(optarg), "--events"); break;
+        case 'P': SET(x.prom_url, optarg, strlen(optarg), "--prom"); break;
         case 'q': {
             char *eq = strchr(optarg, '=');
             if (!eq || x.nqueries == MAXN) {
                 fprintf(stderr, "scope-run: --query wants NAME=PROMQL\n");
                 return 2;
             }
-            snprintf(x.queries[x.nqueries].name, 64, "%.*s", (int)(eq - optarg), optarg);
-            snprintf(x.queries[x.nqueries++].promql, 1024, "%s", eq + 1);
+            SET(x.queries[x.nqueries].name, optarg, (size_t)(eq - optarg), "--query NAME");
+            SET(x.queries[x.nqueries++].promql, eq + 1, strlen(eq + 1), "--query PROMQL");
             break;
         }
         case 's': x.start_at = atof(optarg); break;
-        case 'B': snprintf(x.payloads, sizeof x.payloads, "%s", optarg); break;
+        case 'B': SET(x.payloads, optarg, strlen(optarg), "--payload-sizes"); break;
         case 'D': x.topdown = 1; break;
         case 'M': x.membw = 1; break;
-        case 'U': snprintf(x.push, sizeof x.push, "%s", optarg); break;
+        case 'U': SET(x.push, optarg, strlen(optarg), "--push"); break;
         case 'h':
             printf("usage: scope-run [EXPERIMENT.json] [-o DIR] [--url URL | --config NAME=URL...]\n"
                    "       [--rates SPEC] [-d S] [--warmup S] [-c N] [-t N] [--closed] [--reps N]\n"
@@ -1166,10 +1010,12 @@ int main(int argc, char **argv)
         x.membw = 1;
         demo_setup(&x);
     }
-    if (x.reps < 1 || x.duration <= 0 || x.connections < 1 || x.threads < 1) {
-        fprintf(stderr, "scope-run: repetitions, duration, connections and threads must be positive\n");
+    if (exp_validate(&x, stderr))
         return 2;
-    }
+    double *payloads = NULL;
+    size_t npayloads = 1;
+    if (exp_payload_sizes(&x, &payloads, &npayloads, stderr))
+        return 1;
     if (!x.outdir[0]) {
         time_t now = time(NULL);
         struct tm tm;
@@ -1244,10 +1090,6 @@ int main(int argc, char **argv)
     printf("scope-run: %d configuration(s), rates %s, %g s per step (+%g s warm-up), %d rep(s); "
            "results in %s\n",
            x.nconfigs, x.closed ? "closed loop" : x.rates, x.duration, x.warmup, x.reps, x.outdir);
-    double *payloads = NULL;
-    size_t npayloads = 1;
-    if (x.payloads[0] && scope_load_sweep_parse(&payloads, &npayloads, x.payloads, 0))
-        die("payload sizes");
     print_row_header(&x, targets);
     for (int rep = 1; rep <= x.reps && !interrupted; rep++) {
         for (int c = 0; c < x.nconfigs && !interrupted; c++) {
@@ -1431,7 +1273,7 @@ int main(int argc, char **argv)
         if (!targets[k].perf)
             note_unmeasured("context_switches_per_request", targets[k].label,
                             "no perf counters could be opened for this target (see above)");
-    json_t *man = manifest_base(&x, experiment_json(&x));
+    json_t *man = manifest_base(&x, exp_to_json(&x));
     json_object_set_new(man, "steps", jsteps);
     json_object_set_new(man, "unmeasured", unmeasured);
     json_object_set_new(man, "interrupted", json_boolean(interrupted));
@@ -1481,7 +1323,7 @@ int main(int argc, char **argv)
         scope_collector_free(targets[k].td);
     }
     scope_collector_free(membw);
-    json_decref(x.mix);
+    exp_release(&x);
     free(steps);
     return interrupted ? 130 : 0;
 }
