@@ -119,6 +119,11 @@ int exp_parse(struct exp *x, json_t *j, const char *file, FILE *err)
         json_decref(x->mix);
         x->mix = json_incref(v);
     }
+    if ((v = json_object_get(load, "tls_insecure")))
+        x->tls_insecure = json_is_true(v);
+    if ((v = json_object_get(load, "ca_file")) &&
+        put(x->ca_file, sizeof x->ca_file, json_string_value(v) ?: "", file, err, "\"ca_file\""))
+        return -1;
     if ((v = json_object_get(load, "payload_sizes")) &&
         put(x->payloads, sizeof x->payloads, json_string_value(v) ?: "", file, err,
             "\"payload_sizes\""))
@@ -238,6 +243,8 @@ int exp_new_load(const struct exp *x, const char *url, double rate, double secon
     o.connections = x->connections;
     o.threads = x->threads;
     o.start_wall_ns = start_wall;
+    o.tls_insecure = x->tls_insecure;
+    o.ca_file = x->ca_file[0] ? x->ca_file : NULL;
     scope_load *l;
     *out = NULL;
     *what = url;
@@ -290,6 +297,9 @@ json_t *exp_to_json(const struct exp *x)
                           "interval_ms", (int)x->interval_ms, "targets", tg, "events", x->events,
                           "demo", x->demo);
     json_object_set_new(o, "payload_sizes", json_string(x->payloads));
+    json_object_set_new(o, "tls_insecure", json_boolean(x->tls_insecure));
+    if (x->ca_file[0])
+        json_object_set_new(o, "ca_file", json_string(x->ca_file));
     json_object_set_new(o, "collectors", json_pack("{s:b,s:b,s:s}", "topdown", x->topdown,
                                                    "uncore", x->membw, "events", x->events));
     if (x->mix)

@@ -50,6 +50,8 @@ struct exp {
     char payloads[256]; /* request body sizes to sweep ("" = none) */
     char push[512];     /* Pushgateway base URL ("" = none) */
     int topdown, membw;
+    int tls_insecure;   /* https configurations: skip certificate checks */
+    char ca_file[512];  /* https: trusted CAs (PEM); "" = the system's store */
 };
 
 /* scope-run's defaults (before the experiment file and the flags). */
