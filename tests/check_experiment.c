@@ -87,6 +87,23 @@ START_TEST(documented_experiment_round_trips)
     scope_load_free(l);
     exp_release(&x);
     json_decref(j);
+
+    /* https settings reach the manifest and the load handle: a ca_file that
+     * is not PEM is refused when the handle is made, naming the file */
+    j = json_pack("{s:s,s:{s:b,s:s}}", "url", "https://127.0.0.1:9/", "load", "tls_insecure", 1,
+                  "ca_file", "/etc/hostname");
+    ck_assert_int_eq(parse(&x, j, msg, sizeof msg), 0);
+    ck_assert_int_eq(x.tls_insecure, 1);
+    ck_assert_str_eq(x.ca_file, "/etc/hostname");
+    m = exp_to_json(&x);
+    ck_assert(json_is_true(json_object_get(m, "tls_insecure")));
+    ck_assert_str_eq(json_string_value(json_object_get(m, "ca_file")), "/etc/hostname");
+    json_decref(m);
+    x.tls_insecure = 0;
+    ck_assert_int_eq(exp_new_load(&x, "https://127.0.0.1:9/", 100, 1, 0, -1, &l, &what), -1);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "/etc/hostname"));
+    exp_release(&x);
+    json_decref(j);
 }
 END_TEST
 
