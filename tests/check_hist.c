@@ -217,6 +217,68 @@ END_TEST
 
 /* A plain V2 encoding built by hand from the format description: values
  * 1 (x2) and 3 (x1) in a 1..3.6e12 3-digit histogram. */
+/* Freed counts arrays are reused (a process-wide cache in non-sanitizer
+ * builds): every new histogram must still start empty, whatever its
+ * predecessors held, including one whose decoding failed after it had
+ * written counts, and one emptied by reset or subtract. */
+START_TEST(test_reused_counts_start_empty)
+{
+    static const int64_t probe[] = {0, 1, 3, 1000, 123456, 99999999, 3000000000000LL};
+    const size_t np = sizeof probe / sizeof probe[0];
+    for (int round = 0; round < 64; round++) {
+        scope_hist *h, *d = NULL;
+        ck_assert_int_eq(scope_hist_new(&h, NULL), 0);
+        ck_assert_int_eq(scope_hist_count(h), 0);
+        for (size_t i = 0; i < np; i++)
+            ck_assert_int_eq(scope_hist_count_at(h, probe[i]), 0);
+        for (size_t i = 0; i < np; i++)
+            ck_assert_int_eq(scope_hist_record_n(h, probe[i] + round, 1 + (int64_t)i), 0);
+        switch (round % 4) {
+        case 1: /* a copy freed with the original */
+            ck_assert_int_eq(scope_hist_dup(&d, h), 0);
+            ck_assert_int_eq(scope_hist_count(d), scope_hist_count(h));
+            break;
+        case 2: /* emptied, then freed */
+            scope_hist_reset(h);
+            ck_assert_int_eq(scope_hist_count_at(h, probe[np - 1] + round), 0);
+            break;
+        case 3: /* emptied by subtracting a snapshot */
+            ck_assert_int_eq(scope_hist_dup(&d, h), 0);
+            ck_assert_int_eq(scope_hist_subtract(h, d), 0);
+            ck_assert_int_eq(scope_hist_count(h), 0);
+            break;
+        default: {
+            /* a V2 payload that writes counts (value 1 twice, value 3 once),
+             * then ends inside a number */
+            unsigned char b[64] = {0x1c, 0x84, 0x93, 0x13, 0, 0, 0, 5, 0, 0, 0, 0, 0, 0, 0, 3};
+            b[23] = 1;
+            uint64_t hi = 3600000000000ull;
+            for (int i = 0; i < 8; i++)
+                b[24 + i] = (unsigned char)(hi >> (56 - 8 * i));
+            b[32] = 0x3f, b[33] = 0xf0;
+            b[40] = 1, b[41] = 4, b[42] = 1, b[43] = 2, b[44] = 0x80;
+            scope_hist *bad = NULL;
+            ck_assert_int_eq(scope_hist_decode(&bad, b, 45), SCOPE_EPARSE);
+            ck_assert_ptr_null(bad);
+            break;
+        }
+        }
+        scope_hist_free(d);
+        scope_hist_free(h);
+        /* more at once than the cache holds: every cached array comes back */
+        scope_hist *many[24];
+        for (int k = 0; k < 24; k++) {
+            ck_assert_int_eq(scope_hist_new(&many[k], NULL), 0);
+            for (size_t i = 0; i < np; i++)
+                ck_assert_int_eq(scope_hist_count_at(many[k], probe[i] + round), 0);
+            ck_assert_int_eq(scope_hist_count_at(many[k], 3), 0);
+        }
+        for (int k = 0; k < 24; k++)
+            scope_hist_free(many[k]);
+    }
+}
+END_TEST
+
 START_TEST(test_decode_handmade)
 {
     unsigned char b[64] = {0x1c, 0x84, 0x93, 0x13, 0, 0, 0, 4, 0, 0, 0, 0, 0, 0, 0, 3};
@@ -390,6 +452,7 @@ int main(void)
     tcase_add_test(tc, test_merge_exact);
     tcase_add_test(tc, test_encode_roundtrip);
     tcase_add_test(tc, test_decode_handmade);
+    tcase_add_test(tc, test_reused_counts_start_empty);
     tcase_add_test(tc, test_decode_foreign);
     tcase_add_test(tc, test_log_roundtrip);
     tcase_add_test(tc, test_print_and_opts);

@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pthread.h>
+#include <sys/mman.h>
 #include <zlib.h>
 
 #define V2_ENCODING_COOKIE 0x1c849313u
@@ -89,6 +91,86 @@ static int hist_init(scope_hist *h, int64_t lowest, int64_t highest, int32_t sig
     return 0;
 }
 
+/* Counts arrays are large (270 KiB at the default 1 h / 3 digits) and
+ * mostly zero. Above 64 KiB they are mapped directly (untouched pages are
+ * never faulted in nor cleared) and, once freed, kept for reuse in a small
+ * process-wide cache after clearing only the part that was used: a short
+ * load run creates and frees about ten of them, and faulting their pages in
+ * again every time cost it milliseconds. At most COUNTS_CACHE arrays are
+ * kept (only their touched pages are resident). Sanitizer builds use
+ * calloc, so that ASan still sees every access. */
+#define COUNTS_MMAP_BYTES 65536
+#define COUNTS_CACHE 16
+#if defined(__SANITIZE_ADDRESS__)
+#define COUNTS_PLAIN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define COUNTS_PLAIN 1
+#endif
+#endif
+
+#ifndef COUNTS_PLAIN
+static struct {
+    pthread_mutex_t mu;
+    int n;
+    size_t len[COUNTS_CACHE];
+    int64_t *p[COUNTS_CACHE];
+} counts_cache = {.mu = PTHREAD_MUTEX_INITIALIZER};
+#endif
+
+static int64_t *counts_alloc(size_t n)
+{
+    size_t bytes = n * sizeof(int64_t);
+#ifndef COUNTS_PLAIN
+    if (bytes >= COUNTS_MMAP_BYTES) {
+        int64_t *p = NULL;
+        pthread_mutex_lock(&counts_cache.mu);
+        for (int i = counts_cache.n - 1; i >= 0; i--)
+            if (counts_cache.len[i] == n) {
+                p = counts_cache.p[i];
+                counts_cache.n--;
+                counts_cache.p[i] = counts_cache.p[counts_cache.n];
+                counts_cache.len[i] = counts_cache.len[counts_cache.n];
+                break;
+            }
+        pthread_mutex_unlock(&counts_cache.mu);
+        if (p)
+            return p; /* all zero */
+        void *m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return m == MAP_FAILED ? NULL : m;
+    }
+#endif
+    (void)bytes;
+    return calloc(n, sizeof(int64_t));
+}
+
+/* @used: counts at or above it are zero. */
+static void counts_free(int64_t *c, size_t n, int32_t used)
+{
+    if (!c)
+        return;
+#ifndef COUNTS_PLAIN
+    if (n * sizeof *c >= COUNTS_MMAP_BYTES) {
+        memset(c, 0, (size_t)used * sizeof *c);
+        pthread_mutex_lock(&counts_cache.mu);
+        if (counts_cache.n < COUNTS_CACHE) {
+            counts_cache.p[counts_cache.n] = c;
+            counts_cache.len[counts_cache.n++] = n;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&counts_cache.mu);
+        if (c)
+            munmap(c, n * sizeof *c);
+        return;
+    }
+#endif
+    (void)n;
+    (void)used;
+    free(c);
+}
+
+static int32_t used_len(const scope_hist *h);
+
 static int hist_alloc(scope_hist **out, int64_t lowest, int64_t highest, int32_t sigfigs)
 {
     scope_hist tmp;
@@ -99,7 +181,7 @@ static int hist_alloc(scope_hist **out, int64_t lowest, int64_t highest, int32_t
     if (!h)
         return scope__enomem("a histogram");
     *h = tmp;
-    h->counts = calloc((size_t)h->counts_len, sizeof *h->counts);
+    h->counts = counts_alloc((size_t)h->counts_len);
     if (!h->counts) {
         free(h);
         return scope__enomem("histogram counts");
@@ -131,7 +213,7 @@ SCOPE_API int scope_hist_dup(scope_hist **out, const scope_hist *h)
     if (rc)
         return rc;
     scope_hist *d = *out;
-    memcpy(d->counts, h->counts, (size_t)h->counts_len * sizeof *h->counts);
+    memcpy(d->counts, h->counts, (size_t)used_len(h) * sizeof *h->counts);
     d->total = h->total;
     d->min_value = h->min_value;
     d->max_value = h->max_value;
@@ -143,7 +225,7 @@ SCOPE_API void scope_hist_free(scope_hist *h)
 {
     if (!h)
         return;
-    free(h->counts);
+    counts_free(h->counts, (size_t)h->counts_len, used_len(h));
     free(h);
 }
 
@@ -151,7 +233,7 @@ SCOPE_API void scope_hist_reset(scope_hist *h)
 {
     if (!h)
         return;
-    memset(h->counts, 0, (size_t)h->counts_len * sizeof *h->counts);
+    memset(h->counts, 0, (size_t)used_len(h) * sizeof *h->counts);
     h->total = 0;
     h->overflow = 0;
     h->min_value = INT64_MAX;
@@ -180,6 +262,16 @@ static inline int32_t counts_index_for(const scope_hist *h, int64_t v)
 {
     int32_t bi = bucket_index(h, v);
     return counts_index(h, bi, sub_bucket_index(h, v, bi));
+}
+
+/* One past the last index that can hold a count: every count at or above
+ * it is zero (max_value bounds them, as for the encoding). */
+static int32_t used_len(const scope_hist *h)
+{
+    if (!h->total)
+        return 0;
+    int32_t n = counts_index_for(h, h->max_value) + 1;
+    return n > h->counts_len ? h->counts_len : n;
 }
 
 static inline int64_t value_from_index(const scope_hist *h, int32_t bi, int32_t sbi)
@@ -283,13 +375,14 @@ static int same_layout(const scope_hist *a, const scope_hist *b)
            a->sub_bucket_half_count_magnitude == b->sub_bucket_half_count_magnitude;
 }
 
-/* Recomputes total, min and max from the counts (after decode, subtract). */
-static void recompute(scope_hist *h)
+/* Recomputes total, min and max from counts[0 .. @limit) (every count at or
+ * above @limit is zero). */
+static void recompute(scope_hist *h, int32_t limit)
 {
     h->total = 0;
     h->min_value = INT64_MAX;
     h->max_value = 0;
-    for (int32_t i = 0; i < h->counts_len; i++) {
+    for (int32_t i = 0; i < limit; i++) {
         if (!h->counts[i])
             continue;
         h->total += h->counts[i];
@@ -306,7 +399,7 @@ SCOPE_API int scope_hist_add(scope_hist *dst, const scope_hist *src)
     if (!dst || !src)
         return scope__error(SCOPE_EINVAL, 0, "scope_hist_add: dst or src is NULL");
     if (same_layout(dst, src)) {
-        for (int32_t i = 0; i < src->counts_len; i++)
+        for (int32_t i = 0, n = used_len(src); i < n; i++)
             dst->counts[i] += src->counts[i];
         dst->total += src->total;
         dst->overflow += src->overflow;
@@ -339,10 +432,11 @@ SCOPE_API int scope_hist_subtract(scope_hist *dst, const scope_hist *src)
             return scope__error(SCOPE_EINVAL, 0,
                                 "scope_hist_subtract: bucket %d would go negative: the source "
                                 "is not a snapshot taken before the destination", (int)i);
+    int32_t limit = used_len(dst); /* counts only go down */
     for (int32_t i = 0; i < src->counts_len; i++)
         dst->counts[i] -= src->counts[i];
     dst->overflow -= src->overflow < dst->overflow ? src->overflow : dst->overflow;
-    recompute(dst);
+    recompute(dst, limit);
     return 0;
 }
 
@@ -572,6 +666,15 @@ SCOPE_API int scope_hist_encode(void **out, size_t *len, const scope_hist *h)
 
 SCOPE_API void scope_hist_buf_free(void *buf) { free(buf); }
 
+/* Frees a histogram whose decoding failed after writing counts[0 .. @idx):
+ * total and max are made to cover them first (a freed array is cleared up
+ * to used_len() before it is cached). */
+static void free_partial(scope_hist *h, int32_t idx)
+{
+    recompute(h, idx < h->counts_len ? idx : h->counts_len);
+    scope_hist_free(h);
+}
+
 static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
 {
     if (len < V2_HEADER_LEN)
@@ -606,23 +709,23 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
     while (pos < end) {
         int64_t v;
         if (zz_get(b, end, &pos, &v)) {
-            scope_hist_free(h);
+            free_partial(h, idx);
             return scope__error(SCOPE_EPARSE, 0, "histogram payload ends inside a number");
         }
         if (v < 0) {
             /* compared without negating v (INT64_MIN has no negation) */
             if (v < (int64_t)idx - (int64_t)h->counts_len) {
-                scope_hist_free(h);
+                free_partial(h, idx);
                 return scope__error(SCOPE_EPARSE, 0, "histogram payload runs past its buckets");
             }
             idx += (int32_t)-v;
         } else {
             if (idx >= h->counts_len) {
-                scope_hist_free(h);
+                free_partial(h, idx);
                 return scope__error(SCOPE_EPARSE, 0, "histogram payload runs past its buckets");
             }
             if (v > INT64_MAX - sum) {
-                scope_hist_free(h);
+                free_partial(h, idx);
                 return scope__error(SCOPE_EPARSE, 0,
                                     "histogram payload counts add up past 2^63 - 1");
             }
@@ -630,7 +733,7 @@ static int decode_raw(scope_hist **out, const unsigned char *b, size_t len)
             h->counts[idx++] = v;
         }
     }
-    recompute(h);
+    recompute(h, idx < h->counts_len ? idx : h->counts_len);
     *out = h;
     return 0;
 }

@@ -133,8 +133,17 @@ struct tstats {
     size_t *iv_len;
 };
 
+/* Parks the load threads until the run's start time is fixed (all threads
+ * created), so that no fixed lead time is needed for thread start-up. */
+struct gate {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    int go;
+};
+
 struct worker {
     scope_load *l;
+    struct gate *gate;
     uint32_t id;
     int ep;
     pthread_t th;
@@ -1566,6 +1575,10 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
     scope_load *l = w->l;
     prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0); /* this thread only: us-precise wake-ups */
+    pthread_mutex_lock(&w->gate->mu);
+    while (!w->gate->go)
+        pthread_cond_wait(&w->gate->cv, &w->gate->mu);
+    pthread_mutex_unlock(&w->gate->mu); /* start, end and the schedule are final now */
     int64_t now = mono_now();
     if (w->start > now) {
         struct timespec ts = {.tv_sec = w->start / 1000000000, .tv_nsec = w->start % 1000000000};
@@ -2055,7 +2068,10 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
     struct worker *ws = calloc((size_t)nw, sizeof *ws);
     int64_t wall0, mono0;
     scope_clock_now(&wall0, &mono0);
-    int64_t start = mono0 + 20000000; /* 20 ms to set up threads and connections */
+    /* Without start_wall_ns the start is set once every thread is parked at
+     * the gate (a fixed lead of 20 ms used to cost short runs most of their
+     * time): provisional here, shifted below. */
+    int64_t start = mono0;
     if (o->start_wall_ns) {
         int64_t ahead = o->start_wall_ns - wall0;
         if (ahead > INT64_C(60000000000)) {
@@ -2121,15 +2137,32 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
                 w->next_intended = (double)start - log(1.0 - rng_unit(&w->rng)) * w->gap_ns;
         }
     }
+    struct gate gate = {.mu = PTHREAD_MUTEX_INITIALIZER, .cv = PTHREAD_COND_INITIALIZER};
     int started = 0;
     for (int i = 0; i < nw && !rc; i++) {
-        if (pthread_create(&ws[i].th, NULL, worker_main, &ws[i])) {
+        ws[i].gate = &gate;
+        if ((errno = pthread_create(&ws[i].th, NULL, worker_main, &ws[i]))) {
             rc = scope__error(SCOPE_EIO, errno, "creating load thread %d", i);
             scope_load_stop(l);
             break;
         }
         started++;
     }
+    if (!o->start_wall_ns) {
+        /* 1 ms for the parked threads to wake up before the first request is due */
+        int64_t shift = mono_now() + 1000000 - start;
+        start += shift;
+        start_wall += shift;
+        for (int i = 0; i < nw; i++) {
+            ws[i].start += shift;
+            ws[i].end += shift;
+            ws[i].next_intended += (double)shift;
+        }
+    }
+    pthread_mutex_lock(&gate.mu);
+    gate.go = 1;
+    pthread_cond_broadcast(&gate.cv);
+    pthread_mutex_unlock(&gate.mu);
     for (int i = 0; i < started; i++)
         pthread_join(ws[i].th, NULL);
     int64_t end_mono = mono_now();

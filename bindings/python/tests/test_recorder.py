@@ -157,9 +157,19 @@ class Callbacks(unittest.TestCase):
 
     def test_stop_from_another_thread(self):
         rec = scope.Recorder([scope.Proc()], interval=0.01)
+        stopped = []
+
+        def stopper():  # once it sampled twice (a busy or sanitized run is slow)
+            deadline = time.monotonic() + 10
+            while rec.sample_count < 2 and time.monotonic() < deadline:
+                time.sleep(0.005)
+            stopped.append(time.monotonic())
+            rec.stop()
         rec.start()
-        threading.Timer(0.05, rec.stop).start()
+        threading.Thread(target=stopper).start()
         rec.wait()
+        self.assertEqual(len(stopped), 1)
+        self.assertLess(time.monotonic() - stopped[0], 2.0)  # wait() returned on the stop
         self.assertGreaterEqual(rec.sample_count, 2)
         rec.close()
 
