@@ -48,6 +48,8 @@ static void expect(scope_topdown *td, const char *node, const char *core, double
                   node, core ? "@" : "", core ? core : "", v, want);
 }
 
+static void check_sums(scope_topdown *td);
+
 /* --- encodings --------------------------------------------------------------------- */
 
 struct enc {
@@ -131,6 +133,34 @@ START_TEST(encodings)
     };
     check_enc("icelake", 1, 0, "sysfs/icelake", icl, 7);
     check_enc("icelakex", 1, 0, "sysfs/icelakex", icl, 7);
+    /* Icelake level 2: the kernel's icelake pipeline.json / frontend.json
+     * encodings (config = cmask<<24 | edge<<18 | umask<<8 | event) */
+    static const struct enc icl_l2[] = {
+        {"slots", 4, 0x400},
+        {"topdown-retiring", 4, 0x8000},
+        {"topdown-bad-spec", 4, 0x8100},
+        {"topdown-fe-bound", 4, 0x8200},
+        {"topdown-be-bound", 4, 0x8300},
+        {"int_misc.uop_dropping", 4, 0x100d},
+        {"int_misc.clears_count", 4, 0x104010d},
+        /* 9CH/01H CounterMask 5 */
+        {"idq_uops_not_delivered.cycles_0_uops_deliv.core", 4, 0x500019c},
+        {"br_misp_retired.all_branches", 4, 0xc5},      /* C5H/00H */
+        {"machine_clears.count", 4, 0x10401c3},         /* C3H/01H cmask 1 edge */
+        {"cycle_activity.stalls_mem_any", 4, 0x140014a3}, /* A3H/14H cmask 20 */
+        {"exe_activity.bound_on_stores", 4, 0x20040a6}, /* A6H/40H cmask 2 */
+        {"cycle_activity.stalls_total", 4, 0x40004a3},  /* A3H/04H cmask 4 */
+        {"exe_activity.1_ports_util", 4, 0x2a6},        /* A6H/02H */
+        {"exe_activity.2_ports_util", 4, 0x4a6},        /* A6H/04H */
+        {"uops_issued.any", 4, 0x10e},                  /* 0EH/01H */
+        {"uops_retired.slots", 4, 0x2c2},               /* C2H/02H, pmu.md */
+        {"idq.ms_uops", 4, 0x3079},                     /* 79H/30H */
+        {"uops_decoded.dec0", 4, 0x156},                /* 56H/01H */
+        {"uops_decoded.dec0.cmask", 4, 0x1000156},      /* 56H/01H cmask 1 */
+        {"idq.mite_uops", 4, 0x479},                    /* 79H/04H */
+    };
+    check_enc("icelake", 2, 0, "sysfs/icelake", icl_l2, 21);
+    check_enc("icelakex", 2, 2, "sysfs/icelakex", icl_l2, 21);
     static const struct enc spr[] = {
         {"slots", 4, 0x400},
         {"topdown-retiring", 4, 0x8000},
@@ -293,6 +323,7 @@ START_TEST(skylake_l2_no_smt)
     expect(td, "Machine_Clears", NULL, 0.05);
     expect(td, "Memory_Bound", NULL, 0.05);
     expect(td, "Core_Bound", NULL, 0.05);
+    check_sums(td);
     const char *name, *parent;
     int level;
     ck_assert_int_eq(scope_topdown_node_at(td, 6, &name, &level, &parent, NULL, NULL), 0);
@@ -343,13 +374,138 @@ START_TEST(icelake_l1_and_reset_on_read)
     expect(td, "Bad_Speculation", NULL, 0.15);
     scope_topdown_free(td);
 
-    /* level 2 is not offered on Icelake */
-    scope_topdown_opts o = SCOPE_TOPDOWN_OPTS_INIT;
-    o.cpu = "icelakex";
-    o.level = 2;
-    ck_assert_int_eq(scope_topdown_new(&td, &o), SCOPE_ENOTSUP);
     td = make("amdzen4", 1, 0, NULL);
     ck_assert_int_eq(scope_topdown_add_perf_metrics(td, NULL, 1, 1), SCOPE_ENOTSUP);
+    scope_topdown_free(td);
+}
+END_TEST
+
+/* Every level-2 node's siblings sum to their level-1 parent. */
+static void check_sums(scope_topdown *td)
+{
+    size_t n = scope_topdown_node_count(td);
+    int parents = 0;
+    for (size_t i = 0; i < n; i++) {
+        const char *name, *core;
+        int level;
+        double v;
+        ck_assert_int_eq(scope_topdown_node_at(td, i, &name, &level, NULL, &core, &v), 0);
+        if (level != 1)
+            continue;
+        double sum = 0;
+        int kids = 0;
+        for (size_t k = 0; k < n; k++) {
+            const char *par, *kcore;
+            int kl;
+            double kv;
+            scope_topdown_node_at(td, k, NULL, &kl, &par, &kcore, &kv);
+            if (kl == 2 && par && !strcmp(par, name) &&
+                (core == kcore || (core && kcore && !strcmp(core, kcore)))) {
+                sum += kv;
+                kids++;
+            }
+        }
+        if (!kids)
+            continue;
+        ck_assert_msg(kids == 2, "%s %s has %d children", scope_topdown_recipe(td), name, kids);
+        ck_assert_msg(fabs(sum - v) < 1e-12, "%s %s = %.12f, children sum to %.12f",
+                      scope_topdown_recipe(td), name, v, sum);
+        parents++;
+    }
+    ck_assert_int_gt(parents, 0);
+}
+
+START_TEST(icelake_l2)
+{
+    /* Level 1 as in icelake_l1_and_reset_on_read: SLOTS = PM_SUM = 10M,
+     * FE 0.29, BE 0.21, Ret 0.40, Bad 0.10 (UOP_DROPPING 100k, CLEARS 20k).
+     * Fetch_Latency  = (5 x CYCLES_0_UOPS 500k - UOP_DROPPING 100k) / 10M
+     *                = (2.5M - 0.1M) / 10M                       = 0.24
+     * Fetch_Bandwidth = 0.29 - 0.24                               = 0.05
+     * Branch_Mispredicts = 60k / (60k + MACHINE_CLEARS 20k) x 0.10 = 0.075
+     * Machine_Clears = 0.10 - 0.075                               = 0.025
+     * Backend_Bound_Cycles = STALLS_TOTAL 600k + 1_PORTS 200k
+     *                  + Ret 0.4 x 2_PORTS 250k + BOUND_ON_STORES 100k = 1.0M
+     * Memory_Bound   = (STALLS_MEM_ANY 300k + 100k) / 1.0M x 0.21 = 0.084
+     * Core_Bound     = 0.21 - 0.084                               = 0.126
+     * Microcode_Sequencer = UOPS_RETIRED.SLOTS 4M / UOPS_ISSUED 5M
+     *                  x IDQ.MS_UOPS 500k / 10M = 0.8 x 0.05     = 0.04
+     * Heavy_Operations = 0.04 + 0.4 x (DEC0 300k - DEC0:c1 200k) / MITE 1M
+     *                  = 0.04 + 0.04                              = 0.08
+     * Light_Operations = 0.40 - 0.08                              = 0.32 */
+    static const struct {
+        const char *ev;
+        double v;
+    } in[] = {
+        {"idq_uops_not_delivered.cycles_0_uops_deliv.core", 5e5},
+        {"BR_MISP_RETIRED.ALL_BRANCHES", 6e4},
+        {"machine_clears.count", 2e4},
+        {"cycle_activity.stalls_mem_any", 3e5},
+        {"cpu/event=0xa6,umask=0x40,cmask=2/", 1e5},
+        {"cycle_activity.stalls_total", 6e5},
+        {"exe_activity.1_ports_util", 2e5},
+        {"r4a6", 2.5e5},
+        {"uops_issued.any", 5e6},
+        {"uops_retired.slots", 4e6},
+        {"idq.ms_uops", 5e5},
+        {"uops_decoded.dec0", 3e5},
+        {"cpu/event=0x56,umask=0x1,cmask=1/", 2e5},
+        {"idq.mite_uops", 1e6},
+    };
+    for (int mux = 0; mux < 2; mux++) {
+        scope_topdown *td = make(mux ? "icelakex" : "icelake", 2, 0, NULL);
+        /* the slots group is pinned in the second pass too; the generic
+         * events there ran a quarter of the time (enabled 4000 ns, running
+         * 1000 ns), so their raw counts are a quarter and scale back by 4 */
+        ck_assert_int_eq(scope_topdown_add_raw(td, "slots", 10000000, 4000, 4000), 0);
+        ck_assert_int_eq(scope_topdown_add_raw(td, "topdown-retiring", 4000000, 4000, 4000), 0);
+        ck_assert_int_eq(scope_topdown_add_raw(td, "topdown-bad-spec", 1000000, 4000, 4000), 0);
+        ck_assert_int_eq(scope_topdown_add_raw(td, "topdown-fe-bound", 3000000, 4000, 4000), 0);
+        ck_assert_int_eq(scope_topdown_add_raw(td, "topdown-be-bound", 2000000, 4000, 4000), 0);
+        ck_assert_int_eq(scope_topdown_add_raw(td, "int_misc.uop_dropping", mux ? 25000 : 100000,
+                                               4000, mux ? 1000 : 4000), 0);
+        ck_assert_int_eq(scope_topdown_add_raw(td, "int_misc.clears_count", mux ? 5000 : 20000,
+                                               4000, mux ? 1000 : 4000), 0);
+        for (size_t i = 0; i < sizeof in / sizeof *in; i++) {
+            uint64_t raw = (uint64_t)(mux ? in[i].v / 4 : in[i].v);
+            int rc = scope_topdown_add_raw(td, in[i].ev, raw, 4000, mux ? 1000 : 4000);
+            ck_assert_msg(rc == 0, "%s: %s", in[i].ev, scope_error_message());
+        }
+        ck_assert_int_eq(scope_topdown_compute(td), 0);
+        ck_assert_uint_eq(scope_topdown_node_count(td), 12);
+        expect(td, "Frontend_Bound", NULL, 0.29);
+        expect(td, "Backend_Bound", NULL, 0.21);
+        expect(td, "Retiring", NULL, 0.40);
+        expect(td, "Bad_Speculation", NULL, 0.10);
+        expect(td, "Fetch_Latency", NULL, 0.24);
+        expect(td, "Fetch_Bandwidth", NULL, 0.05);
+        expect(td, "Branch_Mispredicts", NULL, 0.075);
+        expect(td, "Machine_Clears", NULL, 0.025);
+        expect(td, "Memory_Bound", NULL, 0.084);
+        expect(td, "Core_Bound", NULL, 0.126);
+        expect(td, "Heavy_Operations", NULL, 0.08);
+        expect(td, "Light_Operations", NULL, 0.32);
+        check_sums(td);
+        /* a level-2 event missing: the compute names it */
+        scope_topdown_reset(td);
+        const char *l1[] = {"slots", "topdown-retiring", "topdown-bad-spec", "topdown-fe-bound",
+                            "topdown-be-bound", "int_misc.uop_dropping",
+                            "int_misc.clears_count"};
+        for (int i = 0; i < 7; i++)
+            add(td, l1[i], 1e6);
+        ck_assert_int_eq(scope_topdown_compute(td), SCOPE_ENOENT);
+        ck_assert_ptr_nonnull(strstr(scope_error_message(), "cycles_0_uops_deliv"));
+        scope_topdown_free(td);
+    }
+    /* the level-2 event list: the level-1 groups, then four more */
+    scope_topdown *td = make("icelake", 2, 0, fx("sysfs/icelake"));
+    ck_assert_uint_eq(scope_topdown_event_count(td), 21);
+    const char *ev = scope_topdown_events(td);
+    int groups = 0;
+    for (const char *c = ev; *c; c++)
+        groups += *c == '{';
+    ck_assert_int_eq(groups, 6);
+    ck_assert_ptr_nonnull(strstr(ev, "{cpu/event=0x0,umask=0x4/,"));
     scope_topdown_free(td);
 }
 END_TEST
@@ -389,6 +545,7 @@ START_TEST(sapphirerapids_l2)
     expect(td, "Core_Bound", NULL, 0.05);
     expect(td, "Heavy_Operations", NULL, 0.10);
     expect(td, "Light_Operations", NULL, 0.40);
+    check_sums(td);
     scope_topdown_free(td);
 }
 END_TEST
@@ -458,6 +615,7 @@ START_TEST(amd_zen4_l2_and_zen5_width)
     expect(td, "CPU_Bound", NULL, 0.225);
     expect(td, "Microcode", NULL, 0.03);
     expect(td, "Fastpath", NULL, 0.27);
+    check_sums(td);
     scope_topdown_free(td);
 
     /* Zen 5: 8 slots per cycle. SLOTS = 8M; FE 1.6M -> 0.2, BE 2.4M -> 0.3,
@@ -730,6 +888,7 @@ int main(void)
     tcase_add_test(tc, skylake_l1_smt_and_multiplexed);
     tcase_add_test(tc, skylake_l2_no_smt);
     tcase_add_test(tc, icelake_l1_and_reset_on_read);
+    tcase_add_test(tc, icelake_l2);
     tcase_add_test(tc, sapphirerapids_l2);
     tcase_add_test(tc, alderlake_both_core_types);
     tcase_add_test(tc, amd_zen4_l2_and_zen5_width);

@@ -9,7 +9,10 @@
  *                      Fetch_Latency/Bandwidth, Branch_Mispredicts,
  *                      Machine_Clears, Memory_Bound, Core_Bound
  *   icelake, icelakex  Intel Ice/Tiger Lake: slots-led perf-metrics group
- *                      (width 5, CLEARS_COUNT term); L1 only
+ *                      (width 5, CLEARS_COUNT term); L2 from generic events
+ *                      (the hardware has no L2 fields): Fetch_Latency/
+ *                      Bandwidth, Branch_Mispredicts, Machine_Clears,
+ *                      Memory_Bound, Core_Bound, Heavy/Light_Operations
  *   sapphirerapids     SPR/EMR: perf metrics incl. the L2 fields (width 6)
  *   alderlake          hybrid: cpu_core as sapphirerapids and cpu_atom
  *                      (5-wide, ordinary events); nodes carry the core type
