@@ -119,8 +119,12 @@ START_TEST(encodings)
         {"cycle_activity.stalls_total", 4, 0x40004a3},
         {"exe_activity.1_ports_util", 4, 0x2a6},
         {"exe_activity.2_ports_util", 4, 0x4a6},
+        /* kernel skylake pipeline.json: UOPS_RETIRED.MACRO_FUSED C2H/04H,
+         * INST_RETIRED.ANY_P (generic INST_RETIRED.ANY) C0H/00H */
+        {"uops_retired.macro_fused", 4, 0x4c2},
+        {"inst_retired.any", 4, 0xc0},
     };
-    check_enc("skylakex", 2, 1, "sysfs/skylakex", skl_l2, 13);
+    check_enc("skylakex", 2, 1, "sysfs/skylakex", skl_l2, 15);
     /* pmu.md 3.2 */
     static const struct enc icl[] = {
         {"slots", 4, 0x400},
@@ -299,7 +303,10 @@ START_TEST(skylake_l2_no_smt)
      * Fetch_Latency = 4 x 100,000 / 4M = 0.10; Fetch_Bandwidth = 0.2 - 0.1 = 0.10
      * Branch_Mispredicts = 30k/(30k+10k) x 0.2 = 0.15; Machine_Clears = 0.05
      * Backend_Bound_Cycles = 200k + 100k + 0.5 x 100k + 50k = 400k
-     * Memory_Bound = (150k + 50k)/400k x 0.1 = 0.05; Core_Bound = 0.05 */
+     * Memory_Bound = (150k + 50k)/400k x 0.1 = 0.05; Core_Bound = 0.05
+     * Heavy_Operations = (RETIRE_SLOTS 2.0M + MACRO_FUSED 300k - INST_RETIRED
+     *                     2.1M) / 4M = 200k/4M = 0.05; Light_Operations = 0.5 -
+     *                     0.05 = 0.45 */
     scope_topdown *td = make("skylake", 2, 1, NULL);
     add(td, "cpu_clk_unhalted.thread", 1000000);
     add(td, "uops_issued.any", 2600000);
@@ -314,8 +321,15 @@ START_TEST(skylake_l2_no_smt)
     add(td, "cycle_activity.stalls_total", 200000);
     add(td, "exe_activity.1_ports_util", 100000);
     add(td, "exe_activity.2_ports_util", 100000);
+    add(td, "cpu/event=0xc2,umask=0x4/", 300000);
+    /* level 2 is incomplete without INST_RETIRED.ANY: the compute names it */
+    ck_assert_int_eq(scope_topdown_compute(td), SCOPE_ENOENT);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "inst_retired.any"));
+    add(td, "instructions", 2100000);
     ck_assert_int_eq(scope_topdown_compute(td), 0);
-    ck_assert_uint_eq(scope_topdown_node_count(td), 10);
+    ck_assert_uint_eq(scope_topdown_node_count(td), 12);
+    expect(td, "Heavy_Operations", NULL, 0.05);
+    expect(td, "Light_Operations", NULL, 0.45);
     expect(td, "Backend_Bound", NULL, 0.10);
     expect(td, "Fetch_Latency", NULL, 0.10);
     expect(td, "Fetch_Bandwidth", NULL, 0.10);
@@ -649,6 +663,7 @@ START_TEST(amd_zen4_l2_and_zen5_width)
         add(td, k[i], 0);
     ck_assert_int_eq(scope_topdown_compute(td), SCOPE_EINVAL);
     scope_topdown_free(td);
+
 }
 END_TEST
 

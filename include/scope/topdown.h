@@ -7,7 +7,8 @@
  *   skylake, skylakex  Intel up to Cascade Lake: 4-wide, generic counters,
  *                      SMT-aware (THREAD_ANY halved when SMT is on); L2:
  *                      Fetch_Latency/Bandwidth, Branch_Mispredicts,
- *                      Machine_Clears, Memory_Bound, Core_Bound
+ *                      Machine_Clears, Memory_Bound, Core_Bound,
+ *                      Heavy/Light_Operations
  *   icelake, icelakex  Intel Ice/Tiger Lake: slots-led perf-metrics group
  *                      (width 5, CLEARS_COUNT term); L2 from generic events
  *                      (the hardware has no L2 fields): Fetch_Latency/

@@ -60,6 +60,12 @@ static const struct td_event skl_ev[] = {
     {"cycle_activity.stalls_total", "event=0xa3,umask=0x4,cmask=4", "", PMU_CORE, L2, 2},
     {"exe_activity.1_ports_util", "event=0xa6,umask=0x2", "", PMU_CORE, L2, 2},
     {"exe_activity.2_ports_util", "event=0xa6,umask=0x4", "", PMU_CORE, L2, 2},
+    /* Heavy_Operations (kernel skylake pipeline.json): UOPS_RETIRED.MACRO_FUSED
+     * C2H/04H; INST_RETIRED.ANY counts on fixed counter 0, its generic form
+     * (INST_RETIRED.ANY_P, the kernel's `instructions`) is C0H/00H */
+    {"uops_retired.macro_fused", "event=0xc2,umask=0x4", "", PMU_CORE, L2, 3},
+    {"inst_retired.any", "event=0xc0,umask=0x0", "instructions|inst_retired.any_p", PMU_CORE, L2,
+     3},
 };
 
 /* Intel Icelake+ perf metrics (3.2): slots leads, metrics follow. */
@@ -801,6 +807,13 @@ static int compute_skl(scope_topdown *td, const char **miss)
     double mb = bbc > 0 ? (mem + bos) / bbc * be : 0;
     put(td, "Memory_Bound", 2, "Backend_Bound", NULL, mb);
     put(td, "Core_Bound", 2, "Backend_Bound", NULL, be - mb);
+    /* Heavy_Operations = (RETIRE_SLOTS + MACRO_FUSED - INST_RETIRED.ANY) / SLOTS */
+    double mf = C(td, "uops_retired.macro_fused", miss), inst = C(td, "inst_retired.any", miss);
+    if (*miss)
+        return 0;
+    double heavy = (retired + mf - inst) / slots;
+    put(td, "Heavy_Operations", 2, "Retiring", NULL, heavy);
+    put(td, "Light_Operations", 2, "Retiring", NULL, ret - heavy);
     return 0;
 }
 
