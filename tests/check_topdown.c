@@ -219,8 +219,11 @@ START_TEST(encodings)
         {"ex_no_retire.not_complete", 4, 0x2d6},
         {"ex_no_retire.load_not_complete", 4, 0xa2d6},
         {"ex_ret_ucode_ops", 4, 0x1000000c2ULL},
+        {"ex_ret_brn_misp", 4, 0xc3},
+        /* kernel pmu-events amdzen5: bp_redirects.resync event 0x9f umask 0x01 */
+        {"bp_redirects.resync", 4, 0x19f},
     };
-    check_enc("amdzen5", 2, 0, "sysfs/amdzen5", zen5, 10);
+    check_enc("amdzen5", 2, 0, "sysfs/amdzen5", zen5, 12);
 }
 END_TEST
 
@@ -664,6 +667,49 @@ START_TEST(amd_zen4_l2_and_zen5_width)
     ck_assert_int_eq(scope_topdown_compute(td), SCOPE_EINVAL);
     scope_topdown_free(td);
 
+    /* Zen 5 level 2, level-1 inputs as above (SLOTS 8M; FE .2, BE .3, SMT
+     * .1, Ret .3, Bad .1) counted all the time; the level-2 group ran half
+     * the time (raw halved, enabled 2000 / running 1000 scales it back):
+     * Fetch_Latency = 8 x cmask-8 count 100k / 8M                = 0.1
+     * Fetch_Bandwidth = 0.2 - 0.1                                = 0.1
+     * Branch_Mispredicts = 0.1 x 45k / (45k + bp_redirects.resync 15k)
+     *                    = 0.1 x 0.75                            = 0.075
+     * Pipeline_Restarts = 0.1 - 0.075                            = 0.025
+     * Memory_Bound = 0.3 x load_not_complete 200k / not_complete 500k = 0.12
+     * CPU_Bound = 0.3 - 0.12                                     = 0.18
+     * Microcode = 0.3 x ucode 240k / ex_ret_ops 2.4M             = 0.03
+     * Fastpath = 0.3 - 0.03                                      = 0.27 */
+    td = make("amdzen5", 2, 0, NULL);
+    const double l1v[] = {1e6, 1.6e6, 2.4e6, 0.8e6, 3.2e6, 2.4e6};
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(scope_topdown_add_raw(td, k[i], (uint64_t)l1v[i], 4000, 4000), 0);
+    static const struct {
+        const char *ev;
+        uint64_t half;
+    } l2[] = {
+        {"cpu/event=0x1a0,umask=0x1,cmask=8/", 50000},
+        {"ex_ret_brn_misp", 22500},
+        {"bp_redirects.resync", 7500},
+        {"ex_no_retire.not_complete", 250000},
+        {"ex_no_retire.load_not_complete", 100000},
+        {"ex_ret_ucode_ops", 120000},
+    };
+    for (int i = 0; i < 6; i++)
+        ck_assert_int_eq(scope_topdown_add_raw(td, l2[i].ev, l2[i].half, 2000, 1000), 0);
+    ck_assert_int_eq(scope_topdown_compute(td), 0);
+    ck_assert_uint_eq(scope_topdown_node_count(td), 13);
+    expect(td, "Fetch_Latency", NULL, 0.1);
+    expect(td, "Fetch_Bandwidth", NULL, 0.1);
+    expect(td, "Branch_Mispredicts", NULL, 0.075);
+    expect(td, "Pipeline_Restarts", NULL, 0.025);
+    expect(td, "Memory_Bound", NULL, 0.12);
+    expect(td, "CPU_Bound", NULL, 0.18);
+    expect(td, "Microcode", NULL, 0.03);
+    expect(td, "Fastpath", NULL, 0.27);
+    check_sums(td);
+    /* Zen 4's resync event is not Zen 5's */
+    ck_assert_int_eq(scope_topdown_add(td, "resyncs_or_nc_redirects", 1), SCOPE_ENOENT);
+    scope_topdown_free(td);
 }
 END_TEST
 

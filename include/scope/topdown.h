@@ -18,8 +18,8 @@
  *   alderlake          hybrid: cpu_core as sapphirerapids and cpu_atom
  *                      (5-wide, ordinary events); nodes carry the core type
  *   amdzen4, amdzen5   AMD pipeline utilisation, 6 / 8 dispatch slots per
- *                      cycle, with SMT_Contention; L2 (Zen 5 without the
- *                      mispredict / restart split)
+ *                      cycle, with SMT_Contention; L2 (Zen 5 splits
+ *                      Bad_Speculation with bp_redirects.resync)
  * Node names are pmu-tools': Frontend_Bound, Bad_Speculation,
  * Backend_Bound, Retiring, SMT_Contention (AMD), and level-2 names
  * (Fetch_Latency, Memory_Bound, Heavy_Operations, ...). Values are fractions

@@ -146,7 +146,14 @@ static const struct td_event zen4_ev[] = {
     {"ex_ret_brn_misp", "event=0xc3", "", PMU_CORE, L2, 1},
     {"resyncs_or_nc_redirects", "event=0x96", "", PMU_CORE, L2, 1},
 };
-static const struct td_event zen5_ev[] = {AMD_EVENTS("8")};
+/* Zen 5 splits Bad_Speculation with bp_redirects.resync (event 0x9f, umask
+ * 0x01: kernel pmu-events amdzen5 branch-prediction.json and pipeline.json's
+ * bad_speculation_from_mispredicts) where Zen 4 uses resyncs_or_nc_redirects. */
+static const struct td_event zen5_ev[] = {
+    AMD_EVENTS("8"),
+    {"ex_ret_brn_misp", "event=0xc3", "", PMU_CORE, L2, 1},
+    {"bp_redirects.resync", "event=0x9f,umask=0x1", "", PMU_CORE, L2, 1},
+};
 
 #define N(a) (sizeof a / sizeof *a)
 static const struct td_recipe recipes[] = {
@@ -949,8 +956,10 @@ static int compute_amd(scope_topdown *td, const char **miss)
     double fl = w * lat / slots;
     put(td, "Fetch_Latency", 2, "Frontend_Bound", NULL, fl);
     put(td, "Fetch_Bandwidth", 2, "Frontend_Bound", NULL, FE - fl);
-    if (td->r->ev == zen4_ev) {
-        double br = C(td, "ex_ret_brn_misp", miss), rs = C(td, "resyncs_or_nc_redirects", miss);
+    {
+        double br = C(td, "ex_ret_brn_misp", miss);
+        double rs = C(td, td->r->ev == zen4_ev ? "resyncs_or_nc_redirects" : "bp_redirects.resync",
+                      miss);
         if (*miss)
             return 0;
         double bm = br + rs > 0 ? BAD * br / (br + rs) : 0;
