@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "scope/scope.h"
 #include "topdown/topdown_priv.h"
@@ -796,6 +797,228 @@ START_TEST(replay_perf_csv)
 }
 END_TEST
 
+/* --- per-thread / per-CPU replay ------------------------------------------------------- */
+
+struct rowseen {
+    int n;
+    struct {
+        double t;
+        int kind, interval;
+        long long id;
+        char label[64], comm[64];
+        double fe, be, ret, bad, smt;
+    } r[16];
+};
+
+static int on_row(scope_topdown *td, double t, const scope_topdown_row *row, void *u)
+{
+    struct rowseen *s = u;
+    ck_assert_uint_ge(row->size, sizeof *row);
+    if (s->n >= 16)
+        return 1;
+    s->r[s->n].t = t;
+    s->r[s->n].kind = row->kind;
+    s->r[s->n].interval = row->interval;
+    s->r[s->n].id = row->id;
+    snprintf(s->r[s->n].label, sizeof s->r[s->n].label, "%s", row->label ? row->label : "(null)");
+    snprintf(s->r[s->n].comm, sizeof s->r[s->n].comm, "%s", row->comm ? row->comm : "(null)");
+    scope_topdown_value(td, "Frontend_Bound", NULL, &s->r[s->n].fe);
+    scope_topdown_value(td, "Backend_Bound", NULL, &s->r[s->n].be);
+    scope_topdown_value(td, "Retiring", NULL, &s->r[s->n].ret);
+    scope_topdown_value(td, "Bad_Speculation", NULL, &s->r[s->n].bad);
+    s->r[s->n].smt = -1;
+    if (scope_topdown_node_count(td) == 5)
+        scope_topdown_value(td, "SMT_Contention", NULL, &s->r[s->n].smt);
+    s->n++;
+    return 0;
+}
+
+static void row_is(const struct rowseen *s, int i, double t, int kind, long long id,
+                   const char *label, const char *comm, double fe, double be, double smt,
+                   double ret, double bad)
+{
+    ck_assert_msg(i < s->n, "row %d of %d", i, s->n);
+    ck_assert_msg(fabs(s->r[i].t - t) < 1e-9 && s->r[i].kind == kind && s->r[i].id == id &&
+                      !strcmp(s->r[i].label, label) && !strcmp(s->r[i].comm, comm),
+                  "row %d: t %f kind %d id %lld label %s comm %s; want %f %d %lld %s %s", i,
+                  s->r[i].t, s->r[i].kind, s->r[i].id, s->r[i].label, s->r[i].comm, t, kind, id,
+                  label, comm);
+    ck_assert_msg(fabs(s->r[i].fe - fe) < 1e-9 && fabs(s->r[i].be - be) < 1e-9 &&
+                      fabs(s->r[i].ret - ret) < 1e-9 && fabs(s->r[i].bad - bad) < 1e-9 &&
+                      (smt < 0 || fabs(s->r[i].smt - smt) < 1e-9),
+                  "row %d (%s at %f): FE %.12f BE %.12f SMT %.12f Ret %.12f Bad %.12f; want "
+                  "%.12f %.12f %.12f %.12f %.12f", i, label, t, s->r[i].fe, s->r[i].be,
+                  s->r[i].smt, s->r[i].ret, s->r[i].bad, fe, be, smt, ret, bad);
+}
+
+static int stop_at_second(scope_topdown *td, double t, const scope_topdown_row *row, void *u)
+{
+    (void)td;
+    (void)t;
+    (void)row;
+    (void)u;
+    static int calls;
+    return ++calls % 2 == 0;
+}
+
+enum { TH = SCOPE_TOPDOWN_ROW_THREAD, CP = SCOPE_TOPDOWN_ROW_CPU, TO = SCOPE_TOPDOWN_ROW_TOTAL };
+
+START_TEST(replay_per_thread_and_per_cpu)
+{
+    /* amdzen4_per_thread_interval.csv: `perf stat -x, --per-thread -I 1000`
+     * layout, amdzen4 level 1 (SLOTS = 6 x ls_not_halted_cyc).
+     * t 1.001: worker_0-2660 cyc 1M (6M slots): FE 1.2M .2, BE 1.8M .3,
+     *            SMT .6M .1, Ret 1.8M .3, Bad (2.4M-1.8M)/6M .1
+     *          worker_1-2661 cyc 1M: FE 3.0M .5, BE .6M .1, SMT .6M .1,
+     *            Ret 1.2M .2, Bad (1.8M-1.2M)/6M .1
+     *          envoy-2646 <not counted>: left out
+     *          total cyc 2M (12M): FE 4.2M .35, BE 2.4M .2, SMT 1.2M .1,
+     *            Ret 3.0M .25, Bad (4.2M-3.0M)/12M .1
+     * t 2.002 (pcnt 50 %, perf already scaled): worker_0 <not counted>
+     *          worker_1-2661 cyc 1M: FE .6M .1, BE 2.4M .4, SMT .6M .1,
+     *            Ret 1.8M .3, Bad (2.4M-1.8M)/6M .1
+     *          envoy-2646 cyc .5M (3M): FE .3M .1, BE .3M .1, SMT .3M .1,
+     *            Ret 1.8M .6, Bad (2.1M-1.8M)/3M .1
+     *          total cyc 1.5M (9M): FE .9M .1, BE 2.7M .3, SMT .9M .1,
+     *            Ret 3.6M .4, Bad (4.5M-3.6M)/9M .1
+     * whole run (t -1), summed counts:
+     *          worker_0 = its t 1.001 values
+     *          worker_1 cyc 2M (12M): FE 3.6M .3, BE 3.0M .25, SMT 1.2M .1,
+     *            Ret 3.0M .25, Bad (4.2M-3.0M)/12M .1
+     *          envoy = its t 2.002 values
+     *          total cyc 3.5M (21M): FE 5.1M/21M, BE 5.1M/21M, SMT 2.1M/21M,
+     *            Ret 6.6M/21M, Bad (8.7M-6.6M)/21M = 2.1M/21M */
+    scope_topdown *td = make("amdzen4", 1, 0, NULL);
+    struct rowseen s = {0};
+    char path[1100];
+    snprintf(path, sizeof path, "%s", fx("topdown/amdzen4_per_thread_interval.csv"));
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, on_row, &s), 2);
+    ck_assert_int_eq(s.n, 10);
+    row_is(&s, 0, 1.001, TH, 2660, "worker_0-2660", "worker_0", .2, .3, .1, .3, .1);
+    row_is(&s, 1, 1.001, TH, 2661, "worker_1-2661", "worker_1", .5, .1, .1, .2, .1);
+    row_is(&s, 2, 1.001, TO, -1, "total", "(null)", .35, .2, .1, .25, .1);
+    row_is(&s, 3, 2.002, TH, 2661, "worker_1-2661", "worker_1", .1, .4, .1, .3, .1);
+    row_is(&s, 4, 2.002, TH, 2646, "envoy-2646", "envoy", .1, .1, .1, .6, .1);
+    row_is(&s, 5, 2.002, TO, -1, "total", "(null)", .1, .3, .1, .4, .1);
+    row_is(&s, 6, -1, TH, 2660, "worker_0-2660", "worker_0", .2, .3, .1, .3, .1);
+    row_is(&s, 7, -1, TH, 2661, "worker_1-2661", "worker_1", .3, .25, .1, .25, .1);
+    row_is(&s, 8, -1, TH, 2646, "envoy-2646", "envoy", .1, .1, .1, .6, .1);
+    row_is(&s, 9, -1, TO, -1, "total", "(null)", 5.1 / 21, 5.1 / 21, 2.1 / 21, 6.6 / 21,
+           2.1 / 21);
+    /* interval numbers: 0 for t 1.001, 1 for t 2.002, -1 for the whole run */
+    const int want_iv[10] = {0, 0, 0, 1, 1, 1, -1, -1, -1, -1};
+    for (int i = 0; i < 10; i++)
+        ck_assert_int_eq(s.r[i].interval, want_iv[i]);
+    /* the aggregated replay of the same file: the totals only */
+    struct seen tot = {0};
+    ck_assert_int_eq(scope_topdown_replay_csv(td, path, on_interval, &tot), 2);
+    ck_assert_int_eq(tot.n, 3);
+    NEAR(tot.fe[0], .35);
+    NEAR(tot.be[1], .3);
+    NEAR(tot.ret[2], 6.6 / 21);
+    /* a file without rows through the rows API: totals, label NULL */
+    memset(&s, 0, sizeof s);
+    snprintf(path, sizeof path, "%s", fx("topdown/amdzen4_interval.csv"));
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, on_row, &s), 2);
+    ck_assert_int_eq(s.n, 3);
+    row_is(&s, 0, 1.001, TO, -1, "(null)", "(null)", .2, .3, .1, .3, .1);
+    row_is(&s, 2, -1, TO, -1, "(null)", "(null)", .125, .4125, .1, .2625, .1);
+    scope_topdown_free(td);
+
+    /* skylake_per_cpu_interval.csv: `perf stat -x, -A -a -I 500` layout,
+     * skylake level 1 with SMT off (SLOTS = 4 x cycles, Recovery =
+     * RECOVERY_CYCLES; FE = IDQ/SLOTS, Bad = (ISSUED - RETIRED + 4 Rec)/SLOTS,
+     * Ret = RETIRED/SLOTS, BE = 1 - FE - (ISSUED + 4 Rec)/SLOTS).
+     * t 0.5: CPU0 cyc 1M (4M): IDQ .8M -> FE .2; ISSUED 2.6M, RETIRED 2.0M,
+     *          Rec 50k (.2M): Bad (.6M+.2M)/4M .2, Ret .5, BE 1-.2-2.8/4 = .1
+     *        CPU1 cyc 1M (4M): IDQ .4M -> .1; ISSUED 1.4M, RETIRED 1.2M, Rec
+     *          25k (.1M): Bad .3M/4M .075, Ret .3, BE 1-.1-1.5/4 = .525
+     *        total cyc 2M (8M): IDQ 1.2M .15; ISSUED 4.0M, RETIRED 3.2M, Rec
+     *          75k (.3M): Bad 1.1M/8M .1375, Ret .4, BE 1-.15-4.3/8 = .3125
+     * t 1.001 (50 %, scaled): CPU0 cyc 2M (8M): IDQ .8M .1; ISSUED 4.8M,
+     *          RETIRED 4.0M, Rec .1M (.4M): Bad 1.2M/8M .15, Ret .5,
+     *          BE 1-.1-5.2/8 = .25
+     *        CPU1 all 0 (idle): no slots, left out; total = CPU0
+     * whole: CPU0 cyc 3M (12M): IDQ 1.6M -> 1.6/12; ISSUED 7.4M, RETIRED
+     *          6.0M, Rec .15M (.6M): Bad 2.0/12, Ret .5, BE 1-1.6/12-8.0/12 = .2
+     *        CPU1 = its t 0.5 values
+     *        total cyc 4M (16M): IDQ 2.0M .125; ISSUED 8.8M, RETIRED 7.2M, Rec
+     *          .175M (.7M): Bad 2.3/16 = .14375, Ret .45, BE 1-.125-9.5/16 =
+     *          .28125 */
+    td = make("skylake", 1, 1, NULL);
+    memset(&s, 0, sizeof s);
+    snprintf(path, sizeof path, "%s", fx("topdown/skylake_per_cpu_interval.csv"));
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, on_row, &s), 2);
+    ck_assert_int_eq(s.n, 8);
+    row_is(&s, 0, 0.5, CP, 0, "CPU0", "(null)", .2, .1, -1, .5, .2);
+    row_is(&s, 1, 0.5, CP, 1, "CPU1", "(null)", .1, .525, -1, .3, .075);
+    row_is(&s, 2, 0.5, TO, -1, "total", "(null)", .15, .3125, -1, .4, .1375);
+    row_is(&s, 3, 1.001, CP, 0, "CPU0", "(null)", .1, .25, -1, .5, .15);
+    row_is(&s, 4, 1.001, TO, -1, "total", "(null)", .1, .25, -1, .5, .15);
+    row_is(&s, 5, -1, CP, 0, "CPU0", "(null)", 1.6 / 12, .2, -1, .5, 2.0 / 12);
+    row_is(&s, 6, -1, CP, 1, "CPU1", "(null)", .1, .525, -1, .3, .075);
+    row_is(&s, 7, -1, TO, -1, "total", "(null)", .125, .28125, -1, .45, .14375);
+    /* without a callback: the interval count; a callback that stops */
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, NULL, NULL), 2);
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, stop_at_second, &s), SCOPE_EUSER);
+    scope_topdown_free(td);
+
+    /* amdzen4_per_cpu.csv: `perf stat -x, -A -a` without -I.
+     * CPU0 cyc 1M (6M slots): FE 1.2M .2, BE 1.8M .3, SMT .6M .1, Ret 1.8M .3,
+     *   Bad (2.4M-1.8M)/6M .1
+     * CPU1 cyc 2M (12M): FE 1.2M .1, BE 6.0M .5, SMT 1.2M .1, Ret 2.4M .2,
+     *   Bad (3.6M-2.4M)/12M .1
+     * total cyc 3M (18M): FE 2.4/18, BE 7.8/18, SMT 1.8/18 = .1, Ret 4.2/18,
+     *   Bad (6.0M-4.2M)/18M = .1 */
+    td = make("amdzen4", 1, 0, NULL);
+    memset(&s, 0, sizeof s);
+    snprintf(path, sizeof path, "%s", fx("topdown/amdzen4_per_cpu.csv"));
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, on_row, &s), 1);
+    ck_assert_int_eq(s.n, 3);
+    row_is(&s, 0, -1, CP, 0, "CPU0", "(null)", .2, .3, .1, .3, .1);
+    row_is(&s, 1, -1, CP, 1, "CPU1", "(null)", .1, .5, .1, .2, .1);
+    row_is(&s, 2, -1, TO, -1, "total", "(null)", 2.4 / 18, 7.8 / 18, .1, 4.2 / 18, .1);
+    scope_topdown_free(td);
+
+    /* icelake_per_thread.csv: `perf stat -x, --per-thread` without -I.
+     * envoy-100: the icelake_l1 numbers (FE .29, BE .21, Ret .4, Bad .1)
+     * worker_0-101: SLOTS 10M = PM_SUM; FE 2M .2, BE 4M .4, Ret 2M .2,
+     *   Bad 1 - .8 = .2 (UOP_DROPPING, CLEARS 0)
+     * total: SLOTS 20M = PM_SUM; Ret 6M .3; FE 5M/20M - 100k/20M = .245;
+     *   BE 6M/20M + 5 x 20k/20M = .305; Bad 1 - .245 - .305 - .3 = .15 */
+    td = make("icelake", 1, 0, NULL);
+    memset(&s, 0, sizeof s);
+    snprintf(path, sizeof path, "%s", fx("topdown/icelake_per_thread.csv"));
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, on_row, &s), 1);
+    ck_assert_int_eq(s.n, 3);
+    row_is(&s, 0, -1, TH, 100, "envoy-100", "envoy", .29, .21, -1, .4, .1);
+    row_is(&s, 1, -1, TH, 101, "worker_0-101", "worker_0", .2, .4, -1, .2, .2);
+    row_is(&s, 2, -1, TO, -1, "total", "(null)", .245, .305, -1, .3, .15);
+    ck_assert_int_eq(s.r[0].interval, -1); /* no -I: the one result is the whole run */
+    /* the real perf layouts (software events): parsed, no top-down event */
+    const char *real[] = {"topdown/perf_per_thread.csv", "topdown/perf_per_thread_interval.csv",
+                          "topdown/perf_per_cpu.csv", "topdown/perf_per_cpu_interval.csv"};
+    for (int i = 0; i < 4; i++) {
+        snprintf(path, sizeof path, "%s", fx(real[i]));
+        ck_assert_int_eq(scope_topdown_replay_csv_rows(td, path, on_row, &s), SCOPE_EPARSE);
+        ck_assert_msg(strstr(scope_error_message(), "holds no count"), "%s: %s", real[i],
+                      scope_error_message());
+    }
+    /* a file mixing rows and aggregated lines */
+    char tmp[] = "/tmp/check_topdown_XXXXXX";
+    int fd = mkstemp(tmp);
+    ck_assert_int_ge(fd, 0);
+    FILE *f = fdopen(fd, "w");
+    fputs("envoy-100,10000000,,slots,2000000000,100.00,,\n10000000,,slots,2000000000,100.00,,\n",
+          f);
+    fclose(f);
+    ck_assert_int_eq(scope_topdown_replay_csv_rows(td, tmp, on_row, &s), SCOPE_EPARSE);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), ":2: mixes"));
+    unlink(tmp);
+    scope_topdown_free(td);
+}
+END_TEST
+
 START_TEST(csv_lines)
 {
     struct scope__csv_rec r;
@@ -813,6 +1036,33 @@ START_TEST(csv_lines)
     ck_assert_int_eq(scope__perf_csv_line("1.0,<not supported>,,cycles,0,100.00,,", &r), 0);
     ck_assert(r.not_counted);
     ck_assert_str_eq(r.event, "cycles");
+    /* the real layouts of perf 6.1 (tests/fixtures/topdown/perf_per_*.csv) */
+    ck_assert_int_eq(scope__perf_csv_line("     0.401143376,worker_0-2660,19.17,msec,task-clock,"
+                                          "19169173,100.00,0.048,CPUs utilized\n", &r), 0);
+    ck_assert(r.time == 0.401143376 && r.value == 19.17 && r.pcnt_running == 100.0);
+    ck_assert_str_eq(r.row, "worker_0-2660");
+    ck_assert(r.row_kind == SCOPE_TOPDOWN_ROW_THREAD && r.row_id == 2660);
+    ck_assert_str_eq(r.event, "task-clock");
+    ck_assert_int_eq(scope__perf_csv_line("python3-2646,<not counted>,msec,task-clock,0,100.00,,",
+                                          &r), 0);
+    ck_assert(r.not_counted && r.time == -1 && r.row_id == 2646);
+    ck_assert_int_eq(scope__perf_csv_line("     0.506964055,CPU1,510.82,msec,task-clock,510814707,"
+                                          "100.00,1.022,CPUs utilized", &r), 0);
+    ck_assert(r.time == 0.506964055 && r.row_kind == SCOPE_TOPDOWN_ROW_CPU && r.row_id == 1);
+    ck_assert_int_eq(scope__perf_csv_line("CPU0,261,,context-switches,572922301,100.00,455.557,"
+                                          "/sec", &r), 0);
+    ck_assert(r.time == -1 && r.value == 261 && r.row_id == 0);
+    ck_assert_str_eq(r.event, "context-switches");
+    /* a comm with dashes, an event with commas */
+    ck_assert_int_eq(scope__perf_csv_line("1.5,kworker/0:1-ev-77,12,,cpu/event=0x3c,umask=0x0/,100,"
+                                          "50.00,,", &r), 0);
+    ck_assert_str_eq(r.row, "kworker/0:1-ev-77");
+    ck_assert(r.row_id == 77 && r.time == 1.5 && r.value == 12);
+    ck_assert_str_eq(r.event, "cpu/event=0x3c,umask=0x0/");
+    /* --per-socket / --per-core rows are not read */
+    ck_assert_int_eq(scope__perf_csv_line("S0,2,4.37,msec,task-clock,4365842,100.00", &r), -1);
+    ck_assert_int_eq(scope__perf_csv_line("S0-D0-C1,2,4.37,msec,task-clock,4365842,100.00", &r),
+                     -1);
     ck_assert_int_eq(scope__perf_csv_line("# comment", &r), 1);
     ck_assert_int_eq(scope__perf_csv_line("\n", &r), 1);
     ck_assert_int_eq(scope__perf_csv_line("garbage", &r), -1);
@@ -830,6 +1080,7 @@ START_TEST(csv_lines)
         }
         (void)scope__perf_csv_line(buf, &r);
         ck_assert(strlen(r.event) < sizeof r.event);
+        ck_assert(strlen(r.row) < sizeof r.row);
     }
 }
 END_TEST
@@ -954,6 +1205,7 @@ int main(void)
     tcase_add_test(tc, alderlake_both_core_types);
     tcase_add_test(tc, amd_zen4_l2_and_zen5_width);
     tcase_add_test(tc, replay_perf_csv);
+    tcase_add_test(tc, replay_per_thread_and_per_cpu);
     tcase_add_test(tc, csv_lines);
     tcase_add_test(tc, detection);
     tcase_add_test(tc, collector_plumbing);
