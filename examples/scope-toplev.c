@@ -7,8 +7,10 @@
  *
  * Live: counts the recipe's events on the process (or the command) and
  * prints the node fractions per interval and at the end. --replay reads
- * `perf stat -x, [-I N] -e <events>` output (print the event list with
- * --print-events). --json prints one object per interval.
+ * `perf stat -x, [-I N] [--per-thread | -A] -e <events>` output (print the
+ * event list with --print-events): per-thread and per-CPU files give one
+ * block per thread / CPU and one for their total. --json prints one object
+ * per interval (and row: with "thread" and "tid", or "cpu", or "total").
  * Exits non-zero with the reason when the CPU cannot be analysed (no core
  * PMU, unknown CPU: the nearest recipe is named).
  */
@@ -38,12 +40,31 @@ static void usage(FILE *f)
     fprintf(f, "usage: scope-toplev [-l1|-l2] [-I MS] [--thread] [-p PID] [--cpu NAME] [--json]\n"
                "                    [-- CMD ARGS]\n"
                "       scope-toplev --replay FILE --cpu NAME [-l1|-l2] [--json]\n"
+               "         (FILE: perf stat -x, [-I N] [--per-thread | -A] output)\n"
                "       scope-toplev --print-events [--cpu NAME] [-l1|-l2]\n"
                "  recipes: skylake skylakex icelake icelakex sapphirerapids alderlake amdzen4 "
                "amdzen5\n");
 }
 
-static void print_nodes(scope_topdown *td, double t, const char *who)
+/* A JSON string (thread names may hold any byte but NUL). */
+static void json_str(const char *s)
+{
+    putchar('"');
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            printf("\\%c", *p);
+        else if (*p < 0x20)
+            printf("\\u%04x", *p);
+        else
+            putchar(*p);
+    }
+    putchar('"');
+}
+
+/* @who: the thread name of a live --thread row, or NULL; @row: the
+ * replayed row (thread, CPU, or total), or NULL. */
+static void print_nodes(scope_topdown *td, double t, const char *who,
+                        const scope_topdown_row *row)
 {
     size_t n = scope_topdown_node_count(td);
     if (json) {
@@ -54,8 +75,18 @@ static void print_nodes(scope_topdown *td, double t, const char *who)
             printf("null");
         printf(",\"recipe\":\"%s\",\"level\":%d", scope_topdown_recipe(td),
                scope_topdown_level(td));
-        if (who)
-            printf(",\"thread\":\"%s\"", who);
+        if (row && row->kind == SCOPE_TOPDOWN_ROW_THREAD) {
+            printf(",\"thread\":");
+            json_str(row->comm);
+            printf(",\"tid\":%lld", (long long)row->id);
+        } else if (row && row->kind == SCOPE_TOPDOWN_ROW_CPU)
+            printf(",\"cpu\":%lld", (long long)row->id);
+        else if (row && row->label)
+            printf(",\"total\":true");
+        else if (who) {
+            printf(",\"thread\":");
+            json_str(who);
+        }
         printf(",\"nodes\":[");
         for (size_t i = 0; i < n; i++) {
             const char *name, *parent, *core;
@@ -75,8 +106,18 @@ static void print_nodes(scope_topdown *td, double t, const char *who)
         printf("# interval ending at %.3f s", t);
     else
         printf("# whole run");
-    printf(" (%s level %d)%s%s\n", scope_topdown_recipe(td), scope_topdown_level(td),
-           who ? " thread " : "", who ? who : "");
+    if (row && row->kind == SCOPE_TOPDOWN_ROW_THREAD)
+        printf(" (%s level %d) thread %s", scope_topdown_recipe(td), scope_topdown_level(td),
+               row->label);
+    else if (row && row->kind == SCOPE_TOPDOWN_ROW_CPU)
+        printf(" (%s level %d) cpu %lld", scope_topdown_recipe(td), scope_topdown_level(td),
+               (long long)row->id);
+    else if (row && row->label)
+        printf(" (%s level %d) total", scope_topdown_recipe(td), scope_topdown_level(td));
+    else
+        printf(" (%s level %d)%s%s", scope_topdown_recipe(td), scope_topdown_level(td),
+               who ? " thread " : "", who ? who : "");
+    printf("\n");
     for (size_t i = 0; i < n; i++) {
         const char *name, *core;
         int level;
@@ -87,10 +128,10 @@ static void print_nodes(scope_topdown *td, double t, const char *who)
     }
 }
 
-static int on_interval(scope_topdown *td, double t, void *u)
+static int on_row(scope_topdown *td, double t, const scope_topdown_row *row, void *u)
 {
     (void)u;
-    print_nodes(td, t, NULL);
+    print_nodes(td, t, NULL, row);
     return 0;
 }
 
@@ -144,7 +185,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (replay) {
-        int rc = scope_topdown_replay_csv(td, replay, on_interval, NULL);
+        int rc = scope_topdown_replay_csv_rows(td, replay, on_row, NULL);
         if (rc < 0)
             fprintf(stderr, "scope-toplev: %s\n", scope_error_message());
         scope_topdown_free(td);
@@ -259,7 +300,7 @@ int main(int argc, char **argv)
             const char *name = NULL;
             scope_pmu_row_info(p, r, NULL, NULL, NULL, &name);
             if (scope_topdown_compute(td) == 0)
-                print_nodes(td, interval_ms > 0 ? t : -1, per_thread ? name : NULL);
+                print_nodes(td, interval_ms > 0 ? t : -1, per_thread ? name : NULL, NULL);
             else if (!json)
                 printf("# %.3f s%s%s: %s\n", t, per_thread ? " " : "", per_thread ? name : "",
                        scope_error_message());

@@ -1,7 +1,9 @@
 // corpus: topdown
-/* `perf stat -x, [-I N]` CSV import: every line through the line parser, and
- * the whole input replayed through the skylake and amdzen4 top-down recipes
- * (scope_topdown_replay_csv reads a path: a memfd serves). */
+/* `perf stat -x, [-I N] [--per-thread | -A]` CSV import: every line through
+ * the line parser, and the whole input replayed through the skylake and
+ * amdzen4 top-down recipes, aggregated and per row (the replays read a
+ * path: a memfd serves). Seeds: tests/fixtures/topdown, which holds plain,
+ * per-thread and per-CPU files, real perf outputs among them. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -48,6 +50,27 @@ static int on_interval(scope_topdown *t, double t_s, void *ud)
     return 0;
 }
 
+struct rows {
+    int totals, others;
+};
+
+static int on_row(scope_topdown *t, double t_s, const scope_topdown_row *row, void *ud)
+{
+    (void)t_s;
+    struct rows *r = ud;
+    if (row->kind == SCOPE_TOPDOWN_ROW_TOTAL) {
+        r->totals++;
+    } else {
+        /* a row names its thread or CPU */
+        if (!row->label || row->id < 0 || (row->kind == SCOPE_TOPDOWN_ROW_THREAD && !row->comm))
+            abort();
+        r->others++;
+    }
+    if (!scope_topdown_node_count(t))
+        abort();
+    return 0;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     char *z = malloc(size + 1);
@@ -75,6 +98,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             /* every interval computed reaches the callback (and the whole
              * run too, for -I input) */
             if (rc > 0 && n != rc && n != rc + 1)
+                abort();
+            /* the rows replay agrees: the same totals, rows besides */
+            struct rows r = {0, 0};
+            int rc2 = scope_topdown_replay_csv_rows(td[i], path, on_row, &r);
+            if (rc2 != rc || (rc > 0 && r.totals != n))
                 abort();
         }
     }

@@ -40,6 +40,44 @@ if len(objs) == 3:
     check(objs[2]["time"] is None, "whole run has time null")
     check(abs(whole["Frontend_Bound"] - 0.125) < 1e-6, "whole-run Frontend_Bound %s" % whole)
     check(abs(sum(whole.values()) - 1.0) < 1e-6, "level-1 nodes sum to 1")
+# per-thread (perf stat --per-thread -I) and per-CPU (-A -I) replays: one
+# object per row and interval, then the total (fractions hand-derived in
+# tests/check_topdown.c)
+r = run([toplev, "--replay", os.path.join(fixtures, "topdown", "amdzen4_per_thread_interval.csv"),
+         "--cpu", "amdzen4", "--json"])
+check(r.returncode == 0, "per-thread replay exit code %d: %s" % (r.returncode, r.stderr))
+objs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+who = [(o.get("time"), o.get("thread"), o.get("tid"), o.get("total")) for o in objs]
+check(who == [(1.001, "worker_0", 2660, None), (1.001, "worker_1", 2661, None),
+              (1.001, None, None, True), (2.002, "worker_1", 2661, None),
+              (2.002, "envoy", 2646, None), (2.002, None, None, True),
+              (None, "worker_0", 2660, None), (None, "worker_1", 2661, None),
+              (None, "envoy", 2646, None), (None, None, None, True)],
+      "per-thread rows: %s" % who)
+if len(objs) == 10:
+    w1 = {n["name"]: n["value"] for n in objs[7]["nodes"]}
+    check(abs(w1["Frontend_Bound"] - 0.3) < 1e-6, "worker_1 whole-run Frontend_Bound %s" % w1)
+    tot = {n["name"]: n["value"] for n in objs[2]["nodes"]}
+    check(abs(tot["Frontend_Bound"] - 0.35) < 1e-6, "interval-1 total Frontend_Bound %s" % tot)
+r = run([toplev, "--replay", os.path.join(fixtures, "topdown", "amdzen4_per_cpu.csv"),
+         "--cpu", "amdzen4"])
+check(r.returncode == 0, "per-CPU replay exit code %d: %s" % (r.returncode, r.stderr))
+heads = [line for line in r.stdout.splitlines() if line.startswith("#")]
+check(len(heads) == 3 and heads[0].endswith("cpu 0") and heads[1].endswith("cpu 1")
+      and heads[2].endswith("total") and heads[2].startswith("# whole run"),
+      "per-CPU text rows: %s" % heads)
+r = run([toplev, "--replay", os.path.join(fixtures, "topdown", "amdzen4_per_cpu.csv"),
+         "--cpu", "amdzen4", "--json"])
+objs = [json.loads(line) for line in r.stdout.splitlines() if line.strip()]
+check([o.get("cpu", "t") for o in objs] == [0, 1, "t"],
+      "per-CPU JSON rows: %s" % [o.get("cpu") for o in objs])
+if len(objs) == 3:
+    # CPU1: 2M cycles = 12M slots, backend stalls 6M -> 0.5; the total:
+    # 7.8M of 18M slots
+    c1 = {n["name"]: n["value"] for n in objs[1]["nodes"]}
+    tot = {n["name"]: n["value"] for n in objs[2]["nodes"]}
+    check(abs(c1["Backend_Bound"] - 0.5) < 1e-6, "CPU1 Backend_Bound %s" % c1)
+    check(abs(tot["Backend_Bound"] - 7.8 / 18) < 1e-6, "total Backend_Bound %s" % tot)
 r = run([toplev, "--replay", os.path.join(fixtures, "topdown", "amdzen4_interval.csv")])
 check(r.returncode == 2 and "--cpu" in r.stderr, "--replay without --cpu is refused")
 r = run([toplev, "--replay", "/nonexistent.csv", "--cpu", "amdzen4"])

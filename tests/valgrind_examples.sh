@@ -44,6 +44,8 @@ run scope-cgtop "$ex/scope-cgtop" --once --csv -i 0.05 --root "$fx/cgroup/v1-cgr
 run scope-stat "$ex/scope-stat" -e task-clock,context-switches -x, -- sleep 0.1
 run scope-toplev "$ex/scope-toplev" --replay "$fx/topdown/icelake_summary.csv" --cpu icelake -l1
 run scope-toplev-json "$ex/scope-toplev" --replay "$fx/topdown/amdzen4_interval.csv" --cpu amdzen4 --json
+run scope-toplev-threads "$ex/scope-toplev" --replay "$fx/topdown/amdzen4_per_thread_interval.csv" --cpu amdzen4
+run scope-toplev-cpus "$ex/scope-toplev" --replay "$fx/topdown/amdzen4_per_cpu.csv" --cpu amdzen4 --json
 run scope-membw "$ex/scope-membw" --list --json --sysfs-root "$fx/uncore/icx2s"
 
 serve ok "$fx/prom/vector.json"

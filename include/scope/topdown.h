@@ -7,15 +7,19 @@
  *   skylake, skylakex  Intel up to Cascade Lake: 4-wide, generic counters,
  *                      SMT-aware (THREAD_ANY halved when SMT is on); L2:
  *                      Fetch_Latency/Bandwidth, Branch_Mispredicts,
- *                      Machine_Clears, Memory_Bound, Core_Bound
+ *                      Machine_Clears, Memory_Bound, Core_Bound,
+ *                      Heavy/Light_Operations
  *   icelake, icelakex  Intel Ice/Tiger Lake: slots-led perf-metrics group
- *                      (width 5, CLEARS_COUNT term); L1 only
+ *                      (width 5, CLEARS_COUNT term); L2 from generic events
+ *                      (the hardware has no L2 fields): Fetch_Latency/
+ *                      Bandwidth, Branch_Mispredicts, Machine_Clears,
+ *                      Memory_Bound, Core_Bound, Heavy/Light_Operations
  *   sapphirerapids     SPR/EMR: perf metrics incl. the L2 fields (width 6)
  *   alderlake          hybrid: cpu_core as sapphirerapids and cpu_atom
  *                      (5-wide, ordinary events); nodes carry the core type
  *   amdzen4, amdzen5   AMD pipeline utilisation, 6 / 8 dispatch slots per
- *                      cycle, with SMT_Contention; L2 (Zen 5 without the
- *                      mispredict / restart split)
+ *                      cycle, with SMT_Contention; L2 (Zen 5 splits
+ *                      Bad_Speculation with bp_redirects.resync)
  * Node names are pmu-tools': Frontend_Bound, Bad_Speculation,
  * Backend_Bound, Retiring, SMT_Contention (AMD), and level-2 names
  * (Fetch_Latency, Memory_Bound, Heavy_Operations, ...). Values are fractions
@@ -29,7 +33,8 @@
  * Counts come from a live scope_pmu (scope_topdown_pmu_new +
  * scope_topdown_read_pmu) or from recorded data (scope_topdown_add,
  * scope_topdown_add_raw, scope_topdown_add_perf_metrics,
- * scope_topdown_replay_csv for `perf stat -x, [-I N]` output): both feed
+ * scope_topdown_replay_csv for `perf stat -x, [-I N]` output,
+ * scope_topdown_replay_csv_rows for its --per-thread and -A forms): both feed
  * the same accumulate-then-compute path. Counts accumulate: adding the
  * counts of several intervals gives the slot-weighted whole, which is the
  * right way to combine Icelake-style reset-on-read readings (never average
@@ -234,6 +239,61 @@ typedef int (*scope_topdown_interval_cb)(scope_topdown *td, double t_s, void *us
  */
 SCOPE_API int scope_topdown_replay_csv(scope_topdown *td, const char *path,
                                        scope_topdown_interval_cb cb, void *user_data);
+
+/** What a replayed row stands for. Since: 0.1 */
+typedef enum scope_topdown_row_kind {
+    SCOPE_TOPDOWN_ROW_TOTAL = 0,  /**< all threads / CPUs of the file together */
+    SCOPE_TOPDOWN_ROW_THREAD = 1, /**< one thread (`perf stat --per-thread`) */
+    SCOPE_TOPDOWN_ROW_CPU = 2     /**< one CPU (`perf stat -A`) */
+} scope_topdown_row_kind;
+
+/**
+ * One row of a replay, handed to scope_topdown_row_cb. Valid during the
+ * callback only; strings owned by the replay. Fields may be appended in
+ * later versions: read only up to @size. Since: 0.1
+ */
+typedef struct scope_topdown_row {
+    size_t size;       /**< sizeof(scope_topdown_row) of the library */
+    int32_t kind;      /**< a scope_topdown_row_kind */
+    int32_t interval;  /**< 0, 1, ... for the intervals of a -I file; -1 for the
+                            whole run (and for the one result of a file without -I) */
+    int64_t id;        /**< the thread id or CPU number; -1 for the total */
+    const char *label; /**< as perf printed it ("worker_0-2660", "CPU3"); "total" for
+                            the total of a per-thread / per-CPU file; NULL for the
+                            total of a file without rows */
+    const char *comm;  /**< the thread name ("worker_0") for thread rows, else NULL */
+} scope_topdown_row;
+
+/**
+ * Called by scope_topdown_replay_csv_rows after a row of an interval was
+ * computed: the nodes are @td's (scope_topdown_node_at and friends).
+ * @t_s: as in scope_topdown_interval_cb (-1: the whole run). Returns non-zero
+ * to stop (SCOPE_EUSER). Called on the caller's thread.
+ */
+typedef int (*scope_topdown_row_cb)(scope_topdown *td, double t_s, const scope_topdown_row *row,
+                                    void *user_data);
+
+/**
+ * scope_topdown_replay_csv_rows - scope_topdown_replay_csv that also reads
+ * `perf stat -x, --per-thread` (rows "comm-tid") and `perf stat -x, -A`
+ * (rows "CPUn") output, with or without -I, and computes every row on its
+ * own as well as the total of all rows (the process, the system), through
+ * the same accumulate-then-compute path as live counts.
+ * Per interval, @cb sees each row in the order of first appearance, then the
+ * total; for -I files the whole run follows (t_s -1), per row and in total,
+ * from the summed counts. A row whose interval lacks a needed count or saw
+ * no cycles (the thread did not run: perf prints <not counted>) is left out
+ * of that interval; the total must compute. Files without rows give only
+ * the total (label NULL), exactly as scope_topdown_replay_csv.
+ * Lines of other aggregation modes (--per-socket, --per-die, --per-core) are
+ * refused as malformed; -G output (a cgroup column after the event) is not
+ * understood.
+ * Returns: the number of intervals computed (>= 1); errors as
+ * scope_topdown_replay_csv, plus SCOPE_EPARSE for a file mixing lines with
+ * and without rows, and SCOPE_ENOMEM. Thread-safety: as @td. Since: 0.1
+ */
+SCOPE_API int scope_topdown_replay_csv_rows(scope_topdown *td, const char *path,
+                                            scope_topdown_row_cb cb, void *user_data);
 
 /**
  * scope_topdown_collector_new - a collector (recorder.h samples it) that

@@ -60,6 +60,12 @@ static const struct td_event skl_ev[] = {
     {"cycle_activity.stalls_total", "event=0xa3,umask=0x4,cmask=4", "", PMU_CORE, L2, 2},
     {"exe_activity.1_ports_util", "event=0xa6,umask=0x2", "", PMU_CORE, L2, 2},
     {"exe_activity.2_ports_util", "event=0xa6,umask=0x4", "", PMU_CORE, L2, 2},
+    /* Heavy_Operations (kernel skylake pipeline.json): UOPS_RETIRED.MACRO_FUSED
+     * C2H/04H; INST_RETIRED.ANY counts on fixed counter 0, its generic form
+     * (INST_RETIRED.ANY_P, the kernel's `instructions`) is C0H/00H */
+    {"uops_retired.macro_fused", "event=0xc2,umask=0x4", "", PMU_CORE, L2, 3},
+    {"inst_retired.any", "event=0xc0,umask=0x0", "instructions|inst_retired.any_p", PMU_CORE, L2,
+     3},
 };
 
 /* Intel Icelake+ perf metrics (3.2): slots leads, metrics follow. */
@@ -75,10 +81,32 @@ static const struct td_event skl_ev[] = {
     {"topdown-fetch-lat", "event=0x0,umask=0x86", "", pmu, L2, 0},                              \
     {"topdown-mem-bound", "event=0x0,umask=0x87", "", pmu, L2, 0}
 
+/* Icelake level 2 has no perf-metrics fields: the kernel's icelake and
+ * icelakex metrics (tma_fetch_latency, tma_branch_mispredicts,
+ * tma_memory_bound, tma_heavy_operations, tma_microcode_sequencer) use
+ * generic events, encoded as in the kernel's icelake pipeline.json and
+ * frontend.json (BOUND_ON_STORES has cmask 2 here, unlike Skylake; the
+ * zero-uops cycles event has cmask 5, the width). Groups hold at most four
+ * generic events, the ratios' terms together. */
 static const struct td_event icl_ev[] = {
     PM_EVENTS(PMU_CORE),
     {"int_misc.uop_dropping", "event=0xd,umask=0x10", "", PMU_CORE, L1, 1},
     {"int_misc.clears_count", "event=0xd,umask=0x1,edge=1,cmask=1", "", PMU_CORE, L1, 1},
+    {"idq_uops_not_delivered.cycles_0_uops_deliv.core", "event=0x9c,umask=0x1,cmask=5", "",
+     PMU_CORE, L2, 1},
+    {"br_misp_retired.all_branches", "event=0xc5,umask=0x0", "branch-misses", PMU_CORE, L2, 2},
+    {"machine_clears.count", "event=0xc3,umask=0x1,edge=1,cmask=1", "", PMU_CORE, L2, 2},
+    {"cycle_activity.stalls_mem_any", "event=0xa3,umask=0x14,cmask=20", "", PMU_CORE, L2, 2},
+    {"exe_activity.bound_on_stores", "event=0xa6,umask=0x40,cmask=2", "", PMU_CORE, L2, 2},
+    {"cycle_activity.stalls_total", "event=0xa3,umask=0x4,cmask=4", "", PMU_CORE, L2, 3},
+    {"exe_activity.1_ports_util", "event=0xa6,umask=0x2", "", PMU_CORE, L2, 3},
+    {"exe_activity.2_ports_util", "event=0xa6,umask=0x4", "", PMU_CORE, L2, 3},
+    {"uops_issued.any", "event=0xe,umask=0x1", "", PMU_CORE, L2, 4},
+    {"uops_retired.slots", "event=0xc2,umask=0x2", "", PMU_CORE, L2, 4},
+    {"idq.ms_uops", "event=0x79,umask=0x30", "", PMU_CORE, L2, 4},
+    {"uops_decoded.dec0", "event=0x56,umask=0x1", "", PMU_CORE, L2, 5},
+    {"uops_decoded.dec0.cmask", "event=0x56,umask=0x1,cmask=1", "", PMU_CORE, L2, 5},
+    {"idq.mite_uops", "event=0x79,umask=0x4", "", PMU_CORE, L2, 5},
 };
 
 static const struct td_event spr_ev[] = {
@@ -118,14 +146,21 @@ static const struct td_event zen4_ev[] = {
     {"ex_ret_brn_misp", "event=0xc3", "", PMU_CORE, L2, 1},
     {"resyncs_or_nc_redirects", "event=0x96", "", PMU_CORE, L2, 1},
 };
-static const struct td_event zen5_ev[] = {AMD_EVENTS("8")};
+/* Zen 5 splits Bad_Speculation with bp_redirects.resync (event 0x9f, umask
+ * 0x01: kernel pmu-events amdzen5 branch-prediction.json and pipeline.json's
+ * bad_speculation_from_mispredicts) where Zen 4 uses resyncs_or_nc_redirects. */
+static const struct td_event zen5_ev[] = {
+    AMD_EVENTS("8"),
+    {"ex_ret_brn_misp", "event=0xc3", "", PMU_CORE, L2, 1},
+    {"bp_redirects.resync", "event=0x9f,umask=0x1", "", PMU_CORE, L2, 1},
+};
 
 #define N(a) (sizeof a / sizeof *a)
 static const struct td_recipe recipes[] = {
     {"skylake", V_INTEL, K_SKL, 4, 1, skl_ev, N(skl_ev)},
     {"skylakex", V_INTEL, K_SKL, 4, 1, skl_ev, N(skl_ev)},
-    {"icelake", V_INTEL, K_ICL, 5, 0, icl_ev, N(icl_ev)},
-    {"icelakex", V_INTEL, K_ICL, 5, 0, icl_ev, N(icl_ev)},
+    {"icelake", V_INTEL, K_ICL, 5, 1, icl_ev, N(icl_ev)},
+    {"icelakex", V_INTEL, K_ICL, 5, 1, icl_ev, N(icl_ev)},
     {"sapphirerapids", V_INTEL, K_SPR, 6, 1, spr_ev, N(spr_ev)},
     {"alderlake", V_INTEL, K_HYBRID, 6, 1, adl_ev, N(adl_ev)},
     {"amdzen4", V_AMD, K_AMD, 6, 1, zen4_ev, N(zen4_ev)},
@@ -779,6 +814,56 @@ static int compute_skl(scope_topdown *td, const char **miss)
     double mb = bbc > 0 ? (mem + bos) / bbc * be : 0;
     put(td, "Memory_Bound", 2, "Backend_Bound", NULL, mb);
     put(td, "Core_Bound", 2, "Backend_Bound", NULL, be - mb);
+    /* Heavy_Operations = (RETIRE_SLOTS + MACRO_FUSED - INST_RETIRED.ANY) / SLOTS */
+    double mf = C(td, "uops_retired.macro_fused", miss), inst = C(td, "inst_retired.any", miss);
+    if (*miss)
+        return 0;
+    double heavy = (retired + mf - inst) / slots;
+    put(td, "Heavy_Operations", 2, "Retiring", NULL, heavy);
+    put(td, "Light_Operations", 2, "Retiring", NULL, ret - heavy);
+    return 0;
+}
+
+/* Icelake level 2 from generic events (the kernel's icl/icx metrics):
+ *   Fetch_Latency      = (5 x IDQ_UOPS_NOT_DELIVERED.CYCLES_0_UOPS_DELIV.CORE
+ *                         - INT_MISC.UOP_DROPPING) / SLOTS
+ *   Branch_Mispredicts = BR_MISP / (BR_MISP + MACHINE_CLEARS.COUNT) x Bad_Speculation
+ *   Memory_Bound       = (STALLS_MEM_ANY + BOUND_ON_STORES) / (STALLS_TOTAL +
+ *                         1_PORTS_UTIL + Retiring x 2_PORTS_UTIL + BOUND_ON_STORES)
+ *                         x Backend_Bound
+ *   Heavy_Operations   = Microcode_Sequencer + Retiring x (UOPS_DECODED.DEC0 -
+ *                         UOPS_DECODED.DEC0:c1) / IDQ.MITE_UOPS, with
+ *   Microcode_Sequencer = UOPS_RETIRED.SLOTS / UOPS_ISSUED.ANY x IDQ.MS_UOPS / SLOTS
+ * and each sibling is its parent minus the node, so the two sum to it. */
+static int compute_icl_l2(scope_topdown *td, const char **miss, double slots, double drop,
+                          double fe, double bad, double be, double ret)
+{
+    double idq0 = C(td, "idq_uops_not_delivered.cycles_0_uops_deliv.core", miss);
+    double br = C(td, "br_misp_retired.all_branches", miss), mc = C(td, "machine_clears.count", miss);
+    double mem = C(td, "cycle_activity.stalls_mem_any", miss);
+    double bos = C(td, "exe_activity.bound_on_stores", miss);
+    double st = C(td, "cycle_activity.stalls_total", miss);
+    double p1 = C(td, "exe_activity.1_ports_util", miss), p2 = C(td, "exe_activity.2_ports_util", miss);
+    double iss = C(td, "uops_issued.any", miss), urs = C(td, "uops_retired.slots", miss);
+    double ms = C(td, "idq.ms_uops", miss);
+    double d0 = C(td, "uops_decoded.dec0", miss), d0c = C(td, "uops_decoded.dec0.cmask", miss);
+    double mite = C(td, "idq.mite_uops", miss);
+    if (*miss)
+        return 0;
+    double fl = (td->r->width * idq0 - drop) / slots;
+    put(td, "Fetch_Latency", 2, "Frontend_Bound", NULL, fl);
+    put(td, "Fetch_Bandwidth", 2, "Frontend_Bound", NULL, fe - fl);
+    double bm = br + mc > 0 ? br / (br + mc) * bad : 0;
+    put(td, "Branch_Mispredicts", 2, "Bad_Speculation", NULL, bm);
+    put(td, "Machine_Clears", 2, "Bad_Speculation", NULL, bad - bm);
+    double bbc = st + p1 + ret * p2 + bos;
+    double mb = bbc > 0 ? (mem + bos) / bbc * be : 0;
+    put(td, "Memory_Bound", 2, "Backend_Bound", NULL, mb);
+    put(td, "Core_Bound", 2, "Backend_Bound", NULL, be - mb);
+    double msq = iss > 0 ? urs / iss * ms / slots : 0;
+    double heavy = msq + (mite > 0 ? ret * (d0 - d0c) / mite : 0);
+    put(td, "Heavy_Operations", 2, "Retiring", NULL, heavy);
+    put(td, "Light_Operations", 2, "Retiring", NULL, ret - heavy);
     return 0;
 }
 
@@ -805,6 +890,8 @@ static int compute_pm(scope_topdown *td, const char **miss, const char *core, in
     put(td, "Retiring", 1, NULL, core, ret);
     if (td->level < 2)
         return 0;
+    if (clears)
+        return compute_icl_l2(td, miss, slots, drop, fe, bad, be, ret);
     double heavy = C(td, "topdown-heavy-ops", miss), br = C(td, "topdown-br-mispredict", miss);
     double fl = C(td, "topdown-fetch-lat", miss), mem = C(td, "topdown-mem-bound", miss);
     if (*miss)
@@ -869,8 +956,10 @@ static int compute_amd(scope_topdown *td, const char **miss)
     double fl = w * lat / slots;
     put(td, "Fetch_Latency", 2, "Frontend_Bound", NULL, fl);
     put(td, "Fetch_Bandwidth", 2, "Frontend_Bound", NULL, FE - fl);
-    if (td->r->ev == zen4_ev) {
-        double br = C(td, "ex_ret_brn_misp", miss), rs = C(td, "resyncs_or_nc_redirects", miss);
+    {
+        double br = C(td, "ex_ret_brn_misp", miss);
+        double rs = C(td, td->r->ev == zen4_ev ? "resyncs_or_nc_redirects" : "bp_redirects.resync",
+                      miss);
         if (*miss)
             return 0;
         double bm = br + rs > 0 ? BAD * br / (br + rs) : 0;

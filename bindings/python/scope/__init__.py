@@ -39,7 +39,8 @@ from .hist import Histogram, HlogInterval, read_hlog, write_hlog
 from .load import Load, LoadRequest, LoadResult, LoadStats, sweep_values
 from .prom import Prometheus, PromResult, parse_duration, parse_time, usage_query
 from .cgroup import Cgroup, CgroupMounts, Target, TargetRow, container_id, pod_uid
-from .pmu import Pmu, PmuCollector, TopDown, TopDownCollector, TopDownNode, detect_topdown
+from .pmu import (Pmu, PmuCollector, TopDown, TopDownCollector, TopDownNode, TopDownRow,
+                  detect_topdown)
 from .uncore import Resctrl, Uncore, UncorePlan, uncore_delta
 
 __version__ = "0.1.0"
@@ -107,6 +108,7 @@ __all__ = [
     "Load", "LoadRequest", "LoadResult", "LoadStats", "sweep_values",
     "Prometheus", "PromResult", "parse_duration", "parse_time", "usage_query",
     "Cgroup", "CgroupMounts", "Target", "TargetRow", "container_id", "pod_uid",
-    "Pmu", "PmuCollector", "TopDown", "TopDownCollector", "TopDownNode", "detect_topdown",
+    "Pmu", "PmuCollector", "TopDown", "TopDownCollector", "TopDownNode", "TopDownRow",
+    "detect_topdown",
     "Resctrl", "Uncore", "UncorePlan", "uncore_delta",
 ] + list(_errors_all)

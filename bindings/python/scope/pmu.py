@@ -24,6 +24,13 @@ PmuValue.__doc__ = ("One event of one row as of the last read: raw count, scaled
 TopDownNode = collections.namedtuple("TopDownNode", "name level parent core value")
 TopDownNode.__doc__ = ("A top-down node: pmu-tools name, level (1/2), level-1 parent (or None), "
                        "core type on hybrids (or None), fraction of slots (0..1).")
+TopDownRow = collections.namedtuple("TopDownRow", "time interval kind label id comm nodes")
+TopDownRow.__doc__ = ("One replayed row: interval end in seconds (-1: the whole run), interval "
+                      "number (0, 1, ...; -1: the whole run), kind "
+                      "('thread', 'cpu' or 'total'), label as perf printed it ('worker_0-2660', "
+                      "'CPU3'; 'total', or None for a file without rows), tid / CPU number "
+                      "(-1 for the total), thread name (or None), and its TopDownNode list.")
+_ROW_KINDS = {0: "total", 1: "thread", 2: "cpu"}
 
 _OPTS = ("sysfs_root", "per_thread", "no_inherit", "no_libpfm", "max_group_events")
 
@@ -252,7 +259,8 @@ class TopDown(Handle):
 
     Feed counts live (:meth:`pmu`, then :meth:`read_pmu`) or recorded
     (:meth:`add`, :meth:`add_raw`, :meth:`add_perf_metrics`,
-    :meth:`replay_csv` of `perf stat -x, [-I N]` output), :meth:`compute`,
+    :meth:`replay_csv` of `perf stat -x, [-I N]` output,
+    :meth:`replay_csv_rows` for its --per-thread / -A forms), :meth:`compute`,
     and read ``nodes`` / :meth:`value`. Counts accumulate until
     :meth:`reset`: adding intervals gives the slot-weighted whole.
     """
@@ -355,6 +363,37 @@ class TopDown(Handle):
         from .errors import CallbackError
         try:
             lib.scope_topdown_replay_csv(self._p(), cstr(path), cb, None)
+        except CallbackError:
+            if exc:
+                raise exc[0] from None
+        return got
+
+    def replay_csv_rows(self, path, callback=None):
+        """Replays `perf stat -x, [-I N] [--per-thread | -A] -e <events>`
+        output and returns a :class:`TopDownRow` per thread / CPU and per
+        interval, each interval's rows followed by their total, then (for -I
+        files) the whole run the same way. A row whose interval lacks a count
+        (the thread did not run) is left out. ``callback(topdown, row)`` may
+        also see each row (a true return stops: the list so far is
+        returned)."""
+        got = []
+        exc = []
+
+        def tramp(td, t_s, rowp, ud):
+            try:
+                r = rowp.contents
+                row = TopDownRow(t_s, r.interval, _ROW_KINDS.get(r.kind, str(r.kind)),
+                                 text(r.label), r.id, text(r.comm), self.nodes)
+                got.append(row)
+                return 1 if callback is not None and callback(self, row) else 0
+            except BaseException as e:
+                exc.append(e)
+                return 1
+
+        cb = _lib.callback_type("scope_topdown_row_cb")(tramp)
+        from .errors import CallbackError
+        try:
+            lib.scope_topdown_replay_csv_rows(self._p(), cstr(path), cb, None)
         except CallbackError:
             if exc:
                 raise exc[0] from None

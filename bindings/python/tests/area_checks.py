@@ -544,6 +544,57 @@ class EPmu(unittest.TestCase):
             scope.Pmu("no-such-event-xyz")
         self.assertEqual(scope.pmu.target_name(2), "process")
 
+    def test_topdown_rows(self):
+        # `perf stat -x, --per-thread -I` layout: every row recomputed here
+        # from the file with the Zen 4 formulas (slots = 6 x cycles)
+        path = os.path.join(FIX, "topdown", "amdzen4_per_thread_interval.csv")
+        names = {"ls_not_halted_cyc": "cyc", "cpu/event=0x1a0,umask=0x1/": "fe",
+                 "r100001ea0": "be", "de_no_dispatch_per_slot.smt_contention": "smt",
+                 "de_src_op_disp.all": "disp", "ex_ret_ops": "ret"}
+        counts = {}  # (t, label) -> {name: value}
+        with open(path) as f:
+            for line in f:
+                if not line.strip() or line.startswith("#"):
+                    continue
+                cols = line.strip().split(",")
+                t, label, value = float(cols[0]), cols[1], cols[2]
+                event = ",".join(cols[4:-4])
+                if value.startswith("<"):
+                    continue
+                for key in ((t, label), (t, "total"), (-1, label), (-1, "total")):
+                    d = counts.setdefault(key, {})
+                    d[names[event]] = d.get(names[event], 0) + float(value)
+
+        def fe(d):
+            return d["fe"] / (6 * d["cyc"])
+
+        def bad(d):
+            return (d["disp"] - d["ret"]) / (6 * d["cyc"])
+
+        td = scope.TopDown(cpu="amdzen4")
+        rows = td.replay_csv_rows(path)
+        self.assertEqual(len(rows), len(counts))
+        for r in rows:
+            self.assertIn(r.kind, ("thread", "total"))
+            d = counts[(r.time, r.label)]
+            nodes = {n.name: n.value for n in r.nodes}
+            self.assertAlmostEqual(nodes["Frontend_Bound"], fe(d), places=9)
+            self.assertAlmostEqual(nodes["Bad_Speculation"], bad(d), places=9)
+            if r.kind == "thread":
+                self.assertEqual(r.label, "%s-%d" % (r.comm, r.id))
+            else:
+                self.assertEqual((r.id, r.comm), (-1, None))
+        self.assertEqual(sorted({(r.time, r.interval) for r in rows}),
+                         [(-1, -1), (1.001, 0), (2.002, 1)])
+        self.assertEqual([r.label for r in rows if r.time == -1],
+                         ["worker_0-2660", "worker_1-2661", "envoy-2646", "total"])
+        # per-CPU (-A -I), and the callback stopping the replay
+        path = os.path.join(FIX, "topdown", "skylake_per_cpu_interval.csv")
+        td = scope.TopDown(cpu="skylake", smt=False)
+        rows = td.replay_csv_rows(path, callback=lambda t, r: r.kind == "total")
+        self.assertEqual([(r.kind, r.id) for r in rows], [("cpu", 0), ("cpu", 1), ("total", -1)])
+        self.assertEqual(rows[1].label, "CPU1")
+
     def test_topdown_recorded(self):
         td = scope.TopDown(cpu="icelake", sysfs_root=os.path.join(FIX, "sysfs", "icelake"))
         self.assertEqual(td.recipe, "icelake")

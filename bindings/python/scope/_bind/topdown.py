@@ -7,10 +7,12 @@ ENUMS = {
 
 STRUCTS = {
     'scope_topdown_opts': (('size_t', 'size'), ('const char *', 'cpu'), ('int32_t', 'level'), ('int32_t', 'smt'), ('const char *', 'sysfs_root'), ('const char *', 'cpuid')),
+    'scope_topdown_row': (('size_t', 'size'), ('int32_t', 'kind'), ('int32_t', 'interval'), ('int64_t', 'id'), ('const char *', 'label'), ('const char *', 'comm')),
 }
 
 CALLBACKS = {
     'scope_topdown_interval_cb': ('int', ('scope_topdown *', 'double', 'void *')),
+    'scope_topdown_row_cb': ('int', ('scope_topdown *', 'double', 'const scope_topdown_row *', 'void *')),
 }
 
 FUNCTIONS = (
@@ -35,5 +37,6 @@ FUNCTIONS = (
     ('scope_topdown_read_pmu', 'int', ('scope_topdown *', 'const scope_pmu *', 'size_t')),
     ('scope_topdown_read_pmu_delta', 'int', ('scope_topdown *', 'const scope_pmu *', 'size_t')),
     ('scope_topdown_replay_csv', 'int', ('scope_topdown *', 'const char *', 'scope_topdown_interval_cb', 'void *'), "count"),
+    ('scope_topdown_replay_csv_rows', 'int', ('scope_topdown *', 'const char *', 'scope_topdown_row_cb', 'void *'), "count"),
     ('scope_topdown_collector_new', 'int', ('scope_collector **', 'scope_topdown *', 'scope_pmu *')),
 )
