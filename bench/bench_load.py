@@ -102,8 +102,9 @@ def wrk_run(url, conns, cpu):
     return {"completed": n, "rate": n / secs, "cpu": c}
 
 
-def scope_run(url, conns, cpu, rate=None, wake=None):
+def scope_run(url, conns, cpu, rate=None, wake=None, slack=None):
     cmd = [SCOPE_LOAD, "-t1", f"-c{conns}", f"-d{DUR}s", "--json"]
+    cmd += [f"--slack={slack}"] if slack else []
     cmd += [f"-R{rate}"] if rate else ["--closed"]
     o, e, _, _ = run(cmd + [url], DUR + 30, {"SCOPE_LOAD_WAKE": wake} if wake else None)
     c = cpu.take()
@@ -155,18 +156,19 @@ def main():
         print("\nopen loop, 100 B, scope-load (wrk has no constant-rate mode); 'wake': the\n"
               "default policy (tick mode from 4k req/s per thread) and, alternating with it\n"
               "where they differ, SCOPE_LOAD_WAKE=eager (a timer wake-up per send plus one per\n"
-              "response) as the peer")
+              "response) as the peer; 'slack': --slack 100us (sends batched up to 100 us late)")
         print(f"{'rate':>6} {'conns':>5} {'wake':>7} {'achieved':>9} {'%target':>8} {'max dev/s %':>11} "
               f"{'CPU core':>8} {'p50 ms':>7} {'u.p50 ms':>8} {'p99 ms':>7} {'late':>6}")
         url = f"http://127.0.0.1:{port}/100b.txt"
         for rate in (1000, 10000, 20000):
             for conns in (10, 100):
-                wakes = ("default", "eager") if rate >= 4000 else ("default",)
+                wakes = ("default", "eager", "slack") if rate >= 4000 else ("default",)
                 res = {w: [] for w in wakes}
                 for _ in range(REPS):
                     for w in wakes:
                         res[w].append(scope_run(url, conns, cpu, rate,
-                                                None if w == "default" else w))
+                                                w if w == "eager" else None,
+                                                "100us" if w == "slack" else None))
                 cores = {}
                 for w, rs in res.items():
                     ach = med([r["rate"] for r in rs])
@@ -177,9 +179,10 @@ def main():
                           f"{dev:11.2f} {cores[w]:8.3f} {med([r['p50_ms'] for r in rs]):7.3f} "
                           f"{med([r['u_p50_ms'] for r in rs]):8.3f} "
                           f"{med([r['p99_ms'] for r in rs]):7.3f} {med([r['late'] for r in rs]):6.0f}")
-                if len(wakes) == 2 and cores["eager"] > 0:
+                if len(wakes) > 1 and cores["eager"] > 0:
                     print(f"{'':6} {'':5} driver CPU default/eager: "
-                          f"{cores['default'] / cores['eager']:.3f}")
+                          f"{cores['default'] / cores['eager']:.3f}, slack/eager: "
+                          f"{cores['slack'] / cores['eager']:.3f}")
     finally:
         ngx.send_signal(signal.SIGTERM)
         try:

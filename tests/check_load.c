@@ -361,6 +361,43 @@ START_TEST(test_nginx_open_rate)
 }
 END_TEST
 
+/* send_slack_ns: sends wait for company up to the slack, on schedule on
+ * average, and the wait shows in the corrected latency and the late count. */
+START_TEST(test_send_slack)
+{
+    struct ngx n;
+    ngx_start(&n);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/100b.txt", n.port);
+    scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
+    o.rate = 1000;
+    o.connections = 10;
+    o.threads = 1;
+    o.duration_ns = 1500000000;
+    o.send_slack_ns = 5000000; /* 5 ms: about five sends per wake-up */
+    scope_load *l = new_load(url, &o);
+    scope_load_result *r;
+    ck_assert_int_eq(scope_load_run(&r, l), 0);
+    ngx_stop(&n);
+    check_invariants(r);
+    scope_load_stats s = SCOPE_LOAD_STATS_INIT;
+    scope_load_result_stats(r, -1, &s);
+    ck_assert_int_eq(s.sent + s.backlog, 1500);
+    ck_assert_msg(fabs(s.rate - 1000) <= 10, "achieved %f", s.rate);
+    /* all but the last of each batch go out more than 1 ms late */
+    ck_assert_msg(s.late * 2 >= s.sent, "late %lld of %lld", (long long)s.late, (long long)s.sent);
+    double cp50 = scope_hist_percentile(scope_load_result_hist(r, -1, 1), 50) / 1e6;
+    double up50 = scope_hist_percentile(scope_load_result_hist(r, -1, 0), 50) / 1e6;
+    ck_assert_msg(cp50 >= up50 + 1.0, "corrected p50 %.3f ms, uncorrected %.3f ms", cp50, up50);
+    scope_load_result_free(r);
+    scope_load_free(l);
+    o.send_slack_ns = -1;
+    ck_assert_int_eq(scope_load_new(&l, url, &o), SCOPE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "send_slack_ns"));
+    ngx_cleanup(&n);
+}
+END_TEST
+
 /* hotelReservation's mix over 100k requests, stopped by the response
  * callback; realised shares within 0.5 percentage points. */
 struct mixctx {
@@ -1157,6 +1194,7 @@ int main(void)
     tcase_add_test(tc, test_nginx_closed_counts);
     tcase_add_loop_test(tc, test_nginx_open_rate, 0, 2);
     tcase_add_test(tc, test_mix_shares);
+    tcase_add_test(tc, test_send_slack);
     tcase_add_test(tc, test_nginx_tls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

@@ -112,9 +112,15 @@ typedef struct scope_load_opts {
     int32_t reserved;            /**< must be 0 (keeps the struct free of padding) */
     const char *ca_file;         /**< https: PEM file of trusted CA certificates (copied
                                       at scope_load_new); NULL = the system's store */
+    int64_t send_slack_ns;       /**< open loop: a thread may wait up to this long past a
+                                      send's intended time to send it together with the
+                                      ones due meanwhile: fewer wake-ups (driver CPU) for
+                                      at most this much added latency, which the corrected
+                                      histogram shows (wrk2's 1 ms timer is such a slack).
+                                      0 (default) = every send on time; at most 1 s */
 } scope_load_opts;
 
-#define SCOPE_LOAD_OPTS_INIT { sizeof(scope_load_opts), 0, 0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL }
+#define SCOPE_LOAD_OPTS_INIT { sizeof(scope_load_opts), 0, 0, 0.0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, NULL, 0 }
 
 /**
  * scope_load_opts_init - zeroes @size bytes of @opts and records the size.

@@ -171,6 +171,7 @@ struct worker {
     int64_t tfd_armed; /* the deadline the timerfd is armed for */
     int tick;          /* TICK MODE: wake on the schedule only, kernel receive times */
     int64_t rt_off;    /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns, refreshed every tick */
+    int64_t slack;     /* open loop: opts.send_slack_ns */
 };
 
 struct scope_load_result {
@@ -444,6 +445,9 @@ static int check_opts(scope_load_opts *o)
     if (o->reserved)
         return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.reserved is %d: it must be 0 "
                             "(initialise with SCOPE_LOAD_OPTS_INIT)", (int)o->reserved);
+    if (o->send_slack_ns < 0 || o->send_slack_ns > INT64_C(1000000000))
+        return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.send_slack_ns %" PRId64 ": must be "
+                            "0 (send on time) .. 1 s", o->send_slack_ns);
     if (o->tls_insecure != 0 && o->tls_insecure != 1)
         return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.tls_insecure is %d: use 0 "
                             "(verify) or 1", (int)o->tls_insecure);
@@ -1630,7 +1634,7 @@ static void *worker_main(void *arg)
         }
         int64_t deadline = w->end;
         if (open && w->next_intended < (double)deadline)
-            deadline = (int64_t)ceil(w->next_intended);
+            deadline = (int64_t)ceil(w->next_intended) + w->slack;
         if (w->busy_head && w->busy_head->start + l->o.timeout_ns < deadline)
             deadline = w->busy_head->start + l->o.timeout_ns;
         if (w->wait_head && w->wait_head->deadline < deadline)
@@ -2131,6 +2135,7 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
         }
         if (o->mode == SCOPE_LOAD_OPEN) {
             w->gap_ns = 1e9 * nw / o->rate;
+            w->slack = o->send_slack_ns;
             w->tick = !l->ssl_ctx && (wake == 't' || (wake == 'a' && w->gap_ns <= TICK_MAX_GAP_NS));
             w->next_intended = (double)start + (double)i * 1e9 / o->rate;
             if (o->arrival == SCOPE_LOAD_POISSON)

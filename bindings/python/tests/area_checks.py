@@ -325,8 +325,11 @@ class BLoad(unittest.TestCase):
             with self.assertRaises(scope.InvalidArgument) as cm:
                 scope.Load("https://127.0.0.1:%d/" % port, mode="closed", ca_file=f.name)
             self.assertIn(f.name, str(cm.exception))
-        with scope.Load("https://127.0.0.1:%d/" % port, mode="closed", tls_insecure=True):
+        with scope.Load("https://127.0.0.1:%d/" % port, mode="closed", tls_insecure=True,
+                        send_slack=0.0001):
             pass
+        with self.assertRaises(ValueError):
+            scope.Load("http://127.0.0.1:%d/" % port, rate=10, send_slack=-1)
 
 
 MATRIX = {"status": "success", "data": {"resultType": "matrix", "result": [
