@@ -154,7 +154,7 @@ def main():
             print(f"{f:6} ratio scope-load/wrk (req per driver CPU-s): "
                   f"{eff['scope-load'] / eff['wrk']:.3f}")
         print("\nopen loop, 100 B, scope-load (wrk has no constant-rate mode); 'wake': the\n"
-              "default policy (tick mode from 4k req/s per thread) and, alternating with it\n"
+              "default policy (tick mode from 1k req/s per thread) and, alternating with it\n"
               "where they differ, SCOPE_LOAD_WAKE=eager (a timer wake-up per send plus one per\n"
               "response) as the peer; 'slack': --slack 100us (sends batched up to 100 us late)")
         print(f"{'rate':>6} {'conns':>5} {'wake':>7} {'achieved':>9} {'%target':>8} {'max dev/s %':>11} "
@@ -162,7 +162,7 @@ def main():
         url = f"http://127.0.0.1:{port}/100b.txt"
         for rate in (1000, 10000, 20000):
             for conns in (10, 100):
-                wakes = ("default", "eager", "slack") if rate >= 4000 else ("default",)
+                wakes = ("default", "eager", "slack") if rate >= 1000 else ("default",)
                 res = {w: [] for w in wakes}
                 for _ in range(REPS):
                     for w in wakes:

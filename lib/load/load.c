@@ -33,8 +33,9 @@
 #define BACKLOG_MAX (1u << 22)
 /* Open loop with sends at most this far apart per thread: the thread wakes
  * only on its send schedule and reads responses then, with their kernel
- * arrival times (see TICK MODE below). */
-#define TICK_MAX_GAP_NS 250000.0
+ * arrival times (see TICK MODE below). Above 1 ms a tick would wake the
+ * thread more often than the sends and responses do. */
+#define TICK_MAX_GAP_NS 1000000.0
 #define TICK_MAX_SLEEP_NS 1000000
 
 struct header {
@@ -169,7 +170,8 @@ struct worker {
     int failed;        /* internal error: ENOMEM or the errno of epoll */
     int tfd;           /* timerfd, used where epoll_pwait2 is missing (valgrind, seccomp) */
     int64_t tfd_armed; /* the deadline the timerfd is armed for */
-    int tick;          /* TICK MODE: wake on the schedule only, kernel receive times */
+    int tick;          /* TICK MODE: wake on the schedule only */
+    int stamps;        /* plain TCP: responses timed by kernel receive timestamps */
     int64_t rt_off;    /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns, refreshed every tick */
     int64_t slack;     /* open loop: opts.send_slack_ns */
 };
@@ -1102,7 +1104,7 @@ static void start_connect(struct worker *w, struct conn *c, int64_t now)
     }
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    if (w->tick)
+    if (w->stamps)
         setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof one);
     c->fd = fd;
     c->nreq = 0;
@@ -1276,16 +1278,18 @@ static void conn_ready(struct worker *w, struct conn *c, int64_t now)
     w->idle[w->nidle++] = c;
 }
 
-static void response_done(struct worker *w, struct conn *c, int64_t now)
+/* @t_resp: when the response arrived (latency); @now: the time of this
+ * read, for what follows (the next send, a reconnect). */
+static void response_done(struct worker *w, struct conn *c, int64_t t_resp, int64_t now)
 {
     struct tstats *s = &w->ts[c->type];
-    int64_t lat = now - c->intended, svc = now - c->sent_at;
+    int64_t lat = t_resp - c->intended, svc = t_resp - c->sent_at;
     s->completed++;
     int st = c->head.status;
     s->status[st < 1000 ? st : 0]++;
     scope_hist_record(s->corr, lat);
     scope_hist_record(s->unc, svc);
-    int k = iv_index(w, now);
+    int k = iv_index(w, t_resp);
     if (k > w->cur_iv)
         roll_intervals(w, k);
     s->iv_completed[k]++;
@@ -1381,13 +1385,16 @@ static void on_readable(struct worker *w, struct conn *c, int hup)
         }
         size_t space = c->rcap - c->rlen;
         int64_t rx = 0;
-        ssize_t n = w->tick && !c->ssl ? recv_ts(w, c, c->rbuf + c->rlen, space, &rx)
-                                       : io_recv(c, c->rbuf + c->rlen, space);
+        ssize_t n = w->stamps && !c->ssl ? recv_ts(w, c, c->rbuf + c->rlen, space, &rx)
+                                         : io_recv(c, c->rbuf + c->rlen, space);
         int64_t now = mono_now();
-        /* TICK MODE: the response's time is its arrival, not this read
-         * (which waited for the next tick); never before the send */
+        /* A response's time is its arrival in the kernel, not this read
+         * (which waited for the thread's wake-up, or in TICK MODE for the
+         * next tick); never before the send. Sends and reconnects that
+         * follow use the read time. */
+        int64_t t_resp = now;
         if (rx > 0 && rx < now && c->state == C_BUSY)
-            now = rx > c->sent_at ? rx : c->sent_at;
+            t_resp = rx > c->sent_at ? rx : c->sent_at;
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -1405,7 +1412,7 @@ static void on_readable(struct worker *w, struct conn *c, int hup)
             if (c->state == C_BUSY) {
                 if (c->phase == P_BODY && c->body_mode == SCOPE__BODY_EOF) {
                     if (parse_buffered(w, c, now, 1) == 1)
-                        response_done(w, c, now);
+                        response_done(w, c, now, now);
                     return;
                 }
                 request_failed(w, c, SCOPE_LOAD_ERR_READ, 0, now);
@@ -1426,7 +1433,7 @@ static void on_readable(struct worker *w, struct conn *c, int hup)
                 return;
             if (r == 1) {
                 c->roff = c->rlen = 0; /* no pipelining: leftovers are junk */
-                response_done(w, c, now);
+                response_done(w, c, t_resp, now);
                 if (c->fd < 0 || c->state == C_CONNECTING)
                     return;
             }
@@ -1647,7 +1654,7 @@ static void *worker_main(void *arg)
         if (wait < 0)
             wait = 0;
         int n;
-        if (w->tick) {
+        if (w->stamps) {
             struct timespec rt, mt;
             clock_gettime(CLOCK_REALTIME, &rt);
             clock_gettime(CLOCK_MONOTONIC, &mt);
@@ -1659,8 +1666,8 @@ static void *worker_main(void *arg)
              * per request instead of two (the send's and the response's).
              * Not while sends wait in the backlog: they need each freed
              * connection at once, so then responses wake the thread. */
-            if (wait > TICK_MAX_SLEEP_NS)
-                deadline = now + TICK_MAX_SLEEP_NS;
+            if (wait > TICK_MAX_SLEEP_NS + w->slack)
+                deadline = now + TICK_MAX_SLEEP_NS + w->slack;
             if (wait > 0) {
                 struct timespec ts = {.tv_sec = deadline / 1000000000,
                                       .tv_nsec = deadline % 1000000000};
@@ -2064,8 +2071,10 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
         ;
     atomic_store(&l->stop, 0);
 
-    /* SCOPE_LOAD_WAKE=eager|tick (diagnostics, A/B benchmarks): force the
-     * open loop's wake-up policy; default: TICK MODE where sends are dense */
+    /* SCOPE_LOAD_WAKE=eager|tick (diagnostics, A/B benchmarks): eager is the
+     * classic engine (a wake-up per event, responses timed when read); tick
+     * forces TICK MODE on any open loop; default: TICK MODE where sends are
+     * at most 1 ms apart per thread, receive timestamps on plain TCP */
     const char *wenv = getenv("SCOPE_LOAD_WAKE");
     char wake = wenv && !strcmp(wenv, "eager") ? 'e' : wenv && !strcmp(wenv, "tick") ? 't' : 'a';
     int nw = o->threads;
@@ -2133,6 +2142,7 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
             if (!w->conns[c].rbuf)
                 rc = scope__enomem("connection buffers");
         }
+        w->stamps = !l->ssl_ctx && wake != 'e';
         if (o->mode == SCOPE_LOAD_OPEN) {
             w->gap_ns = 1e9 * nw / o->rate;
             w->slack = o->send_slack_ns;
