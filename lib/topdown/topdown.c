@@ -768,6 +768,33 @@ static double C(const scope_topdown *td, const char *key, const char **missing)
     return 0;
 }
 
+/* Level 2 shared by Skylake and Icelake (generic events, the same formulas
+ * in skl/icl metrics):
+ *   Branch_Mispredicts = BR_MISP / (BR_MISP + MACHINE_CLEARS.COUNT) x Bad_Speculation
+ *   Memory_Bound       = (STALLS_MEM_ANY + BOUND_ON_STORES) / (STALLS_TOTAL +
+ *                         1_PORTS_UTIL + Retiring x 2_PORTS_UTIL + BOUND_ON_STORES)
+ *                         x Backend_Bound
+ * with Machine_Clears and Core_Bound their parents' remainders. Returns 1
+ * when a count is missing (*miss names it), else 0. */
+static int put_spec_mem_l2(scope_topdown *td, const char **miss, double bad, double be, double ret)
+{
+    double br = C(td, "br_misp_retired.all_branches", miss), mc = C(td, "machine_clears.count", miss);
+    double mem = C(td, "cycle_activity.stalls_mem_any", miss);
+    double bos = C(td, "exe_activity.bound_on_stores", miss);
+    double st = C(td, "cycle_activity.stalls_total", miss);
+    double p1 = C(td, "exe_activity.1_ports_util", miss), p2 = C(td, "exe_activity.2_ports_util", miss);
+    if (*miss)
+        return 1;
+    double bm = br + mc > 0 ? br / (br + mc) * bad : 0;
+    put(td, "Branch_Mispredicts", 2, "Bad_Speculation", NULL, bm);
+    put(td, "Machine_Clears", 2, "Bad_Speculation", NULL, bad - bm);
+    double bbc = st + p1 + ret * p2 + bos;
+    double mb = bbc > 0 ? (mem + bos) / bbc * be : 0;
+    put(td, "Memory_Bound", 2, "Backend_Bound", NULL, mb);
+    put(td, "Core_Bound", 2, "Backend_Bound", NULL, be - mb);
+    return 0;
+}
+
 static int no_slots(const scope_topdown *td, const char *what)
 {
     return scope__error(SCOPE_EINVAL, 0, "top-down %s: the %s count is 0: nothing ran on the "
@@ -797,23 +824,13 @@ static int compute_skl(scope_topdown *td, const char **miss)
     if (td->level < 2)
         return 0;
     double idq0 = C(td, "idq_uops_not_delivered.cycles_0_uops_deliv.core", miss);
-    double br = C(td, "br_misp_retired.all_branches", miss), mc = C(td, "machine_clears.count", miss);
-    double mem = C(td, "cycle_activity.stalls_mem_any", miss);
-    double bos = C(td, "exe_activity.bound_on_stores", miss);
-    double st = C(td, "cycle_activity.stalls_total", miss);
-    double p1 = C(td, "exe_activity.1_ports_util", miss), p2 = C(td, "exe_activity.2_ports_util", miss);
     if (*miss)
         return 0;
     double fl = 4 * idq0 / slots;
     put(td, "Fetch_Latency", 2, "Frontend_Bound", NULL, fl);
     put(td, "Fetch_Bandwidth", 2, "Frontend_Bound", NULL, fe - fl);
-    double bm = br + mc > 0 ? br / (br + mc) * bad : 0;
-    put(td, "Branch_Mispredicts", 2, "Bad_Speculation", NULL, bm);
-    put(td, "Machine_Clears", 2, "Bad_Speculation", NULL, bad - bm);
-    double bbc = st + p1 + ret * p2 + bos;
-    double mb = bbc > 0 ? (mem + bos) / bbc * be : 0;
-    put(td, "Memory_Bound", 2, "Backend_Bound", NULL, mb);
-    put(td, "Core_Bound", 2, "Backend_Bound", NULL, be - mb);
+    if (put_spec_mem_l2(td, miss, bad, be, ret))
+        return 0;
     /* Heavy_Operations = (RETIRE_SLOTS + MACRO_FUSED - INST_RETIRED.ANY) / SLOTS */
     double mf = C(td, "uops_retired.macro_fused", miss), inst = C(td, "inst_retired.any", miss);
     if (*miss)
@@ -839,11 +856,6 @@ static int compute_icl_l2(scope_topdown *td, const char **miss, double slots, do
                           double fe, double bad, double be, double ret)
 {
     double idq0 = C(td, "idq_uops_not_delivered.cycles_0_uops_deliv.core", miss);
-    double br = C(td, "br_misp_retired.all_branches", miss), mc = C(td, "machine_clears.count", miss);
-    double mem = C(td, "cycle_activity.stalls_mem_any", miss);
-    double bos = C(td, "exe_activity.bound_on_stores", miss);
-    double st = C(td, "cycle_activity.stalls_total", miss);
-    double p1 = C(td, "exe_activity.1_ports_util", miss), p2 = C(td, "exe_activity.2_ports_util", miss);
     double iss = C(td, "uops_issued.any", miss), urs = C(td, "uops_retired.slots", miss);
     double ms = C(td, "idq.ms_uops", miss);
     double d0 = C(td, "uops_decoded.dec0", miss), d0c = C(td, "uops_decoded.dec0.cmask", miss);
@@ -853,13 +865,8 @@ static int compute_icl_l2(scope_topdown *td, const char **miss, double slots, do
     double fl = (td->r->width * idq0 - drop) / slots;
     put(td, "Fetch_Latency", 2, "Frontend_Bound", NULL, fl);
     put(td, "Fetch_Bandwidth", 2, "Frontend_Bound", NULL, fe - fl);
-    double bm = br + mc > 0 ? br / (br + mc) * bad : 0;
-    put(td, "Branch_Mispredicts", 2, "Bad_Speculation", NULL, bm);
-    put(td, "Machine_Clears", 2, "Bad_Speculation", NULL, bad - bm);
-    double bbc = st + p1 + ret * p2 + bos;
-    double mb = bbc > 0 ? (mem + bos) / bbc * be : 0;
-    put(td, "Memory_Bound", 2, "Backend_Bound", NULL, mb);
-    put(td, "Core_Bound", 2, "Backend_Bound", NULL, be - mb);
+    if (put_spec_mem_l2(td, miss, bad, be, ret))
+        return 0;
     double msq = iss > 0 ? urs / iss * ms / slots : 0;
     double heavy = msq + (mite > 0 ? ret * (d0 - d0c) / mite : 0);
     put(td, "Heavy_Operations", 2, "Retiring", NULL, heavy);
