@@ -44,16 +44,21 @@
  * deadline spins on the vDSO clock for the rest, at most TICK_SPIN_MAX_NS
  * (a longer remainder sleeps again). Tracking the 30 % quantile makes about
  * 30 % of the wakes spin a few us: median send lateness falls from ~40 us
- * to ~1 us for ~0.5 us of CPU per wake. When the send is nearer than the
- * advance plus TICK_MIN_SLEEP_NS (sends about 50 us apart), the thread spins
- * up to TICK_SPIN_SHORT_NS or else sleeps to the deadline unadvanced: a
- * sleep too short to block still programs the timer (a hypercall here). */
+ * to ~1 us for ~0.5 us of CPU per wake. A wait shorter than the advance
+ * plus TICK_MIN_SLEEP_NS spins (a sleep too short to block still programs
+ * the timer, a hypercall here; and a late wake would leave the next wait
+ * short as well). Threads whose sends are less than TICK_ADV_MIN_GAP_NS
+ * apart (over ~12k req/s per thread) get no advance: most of their waits
+ * are shorter than the lateness and spinning them costs more than it buys
+ * (0.7 instead of 0.45 core at 20k/s); they sleep to the deadline and spin
+ * only the last TICK_SPIN_SHORT_NS. */
 #define TICK_ADV_Q 0.3
 #define TICK_ADV_STEP_NS 1000.0
 #define TICK_ADV_MAX_NS 200000.0
 #define TICK_SPIN_MAX_NS 50000
 #define TICK_SPIN_SHORT_NS 5000
-#define TICK_MIN_SLEEP_NS 10000
+#define TICK_MIN_SLEEP_NS 5000
+#define TICK_ADV_MIN_GAP_NS 80000.0
 
 struct header {
     char *name, *value;
@@ -1619,17 +1624,19 @@ static inline void cpu_relax(void)
  * returns at or just after the deadline, never before. */
 static void tick_sleep(struct worker *w, int64_t now, int64_t deadline)
 {
-    int64_t target = deadline - (int64_t)w->adv;
-    if (target - now < TICK_MIN_SLEEP_NS) {
-        /* nearer than a sleep can hit: spin if that costs less CPU than a
-         * wake-up, else sleep and be late. (Sends 50 us apart would
-         * otherwise spin or take sleeps too short to block, each of which
-         * still programs the timer: 0.7 instead of 0.45 core at 20k/s.) */
-        if (deadline - now > TICK_SPIN_SHORT_NS) {
+    if (w->gap_ns < TICK_ADV_MIN_GAP_NS) {
+        /* sends too close together for the advance to pay (see above) */
+        if (deadline - now > TICK_SPIN_SHORT_NS)
             sleep_until(deadline);
-            return;
-        }
-    } else {
+        else
+            while (now < deadline) {
+                cpu_relax();
+                now = mono_now();
+            }
+        return;
+    }
+    int64_t target = deadline - (int64_t)w->adv;
+    if (target - now >= TICK_MIN_SLEEP_NS) {
         sleep_until(target);
         now = mono_now();
         /* stochastic quantile step: the estimate settles where a fraction
@@ -1643,6 +1650,8 @@ static void tick_sleep(struct worker *w, int64_t now, int64_t deadline)
         else if (w->adv > TICK_ADV_MAX_NS)
             w->adv = TICK_ADV_MAX_NS;
     }
+    /* the rest (or all of a wait too short to sleep advanced) spins: an
+     * unadvanced sleep would land late and leave the next wait short too */
     while (now < deadline) {
         if (deadline - now > TICK_SPIN_MAX_NS) {
             sleep_until(deadline);
