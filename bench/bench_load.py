@@ -2,12 +2,13 @@
 """bench_load: scope-load against Debian's wrk, in one run, on 127.0.0.1.
 
 nginx (started here, one worker, access log off) is pinned to CPU 0 and the
-drivers to CPU 1. Closed loop: alternating wrk / scope-load runs, medians of
-REPS, completed requests per driver CPU-second (utime + stime of the driver
-process, from wait4). Open loop (scope-load only; Debian's wrk has no -R):
+drivers to CPU 1. Closed loop: alternating wrk / scope-load / scope-load --poll 20us
+runs, medians of REPS, completed requests per driver CPU-second (utime +
+stime of the driver process, from wait4) and req/s. Open loop (scope-load only; Debian's wrk has no -R):
 achieved rate, per-second stability after the first second, driver CPU.
 
-Environment: BENCH_DURATION (s, default 5), BENCH_REPS (default 3).
+Environment: BENCH_DURATION (s, default 5), BENCH_REPS (default 3),
+BENCH_PARTS (closed,open: which parts to run; default both).
 Every run is bounded; nginx is stopped by PID at the end.
 """
 import json
@@ -26,6 +27,7 @@ import time
 SCOPE_LOAD = "@SCOPE_LOAD_BIN@"
 DUR = int(os.environ.get("BENCH_DURATION", "5"))
 REPS = int(os.environ.get("BENCH_REPS", "3"))
+PARTS = set(os.environ.get("BENCH_PARTS", "closed,open").split(","))
 # Other work on a shared machine disturbs the runs: as root, run server and
 # drivers at nice -10 (both alike), as the baselines in load.md were taken.
 NICE = "-10" if os.geteuid() == 0 else "0"
@@ -102,9 +104,10 @@ def wrk_run(url, conns, cpu):
     return {"completed": n, "rate": n / secs, "cpu": c}
 
 
-def scope_run(url, conns, cpu, rate=None, wake=None, slack=None):
+def scope_run(url, conns, cpu, rate=None, wake=None, slack=None, poll=None):
     cmd = [SCOPE_LOAD, "-t1", f"-c{conns}", f"-d{DUR}s", "--json"]
     cmd += [f"--slack={slack}"] if slack else []
+    cmd += [f"--poll={poll}"] if poll else []
     cmd += [f"-R{rate}"] if rate else ["--closed"]
     o, e, _, _ = run(cmd + [url], DUR + 30, {"SCOPE_LOAD_WAKE": wake} if wake else None)
     c = cpu.take()
@@ -137,28 +140,37 @@ def main():
     cpu = Cpu()
     try:
         print(f"bench_load: nginx on CPU 0, drivers on CPU 1, {DUR}s runs, medians of {REPS}")
-        print("closed loop, 50 connections (alternating runs)")
-        print(f"{'file':6} {'tool':10} {'req/s':>9} {'req/CPU-s':>10} {'runs (req/CPU-s)':>30}")
-        for f in ("100b.txt", "16k.txt"):
+        if "closed" in PARTS:
+            print("closed loop, 50 connections (alternating runs)")
+            print(f"{'file':6} {'tool':10} {'req/s':>9} {'req/CPU-s':>10} {'runs (req/CPU-s)':>30}")
+        for f in ("100b.txt", "16k.txt") if "closed" in PARTS else ():
             url = f"http://127.0.0.1:{port}/{f}"
-            res = {"wrk": [], "scope-load": []}
+            res = {"wrk": [], "scope-load": [], "poll 20us": []}
             for _ in range(REPS):
                 res["wrk"].append(wrk_run(url, 50, cpu))
                 res["scope-load"].append(scope_run(url, 50, cpu))
-            eff = {}
+                res["poll 20us"].append(scope_run(url, 50, cpu, poll="20us"))
+            eff, rate = {}, {}
             for tool, rs in res.items():
                 effs = [r["completed"] / r["cpu"] for r in rs if r["cpu"] > 0]
                 eff[tool] = med(effs)
+                rate[tool] = med([r["rate"] for r in rs])
                 print(f"{f:6} {tool:10} {med([r['rate'] for r in rs]):9.0f} {eff[tool]:10.0f} "
                       f"{' '.join(f'{x:.0f}' for x in effs):>30}")
             print(f"{f:6} ratio scope-load/wrk (req per driver CPU-s): "
                   f"{eff['scope-load'] / eff['wrk']:.3f}")
+            print(f"{f:6} ratio scope-load --poll 20us/wrk (req/s, the server's throughput): "
+                  f"{rate['poll 20us'] / rate['wrk']:.3f}; without --poll: "
+                  f"{rate['scope-load'] / rate['wrk']:.3f}")
+        if "open" not in PARTS:
+            return
         print("\nopen loop, 100 B, scope-load (wrk has no constant-rate mode); 'wake': the\n"
               "default policy (tick mode from 1k req/s per thread) and, alternating with it\n"
               "where they differ, SCOPE_LOAD_WAKE=eager (a timer wake-up per send plus one per\n"
-              "response) as the peer; 'slack': --slack 100us (sends batched up to 100 us late)")
+              "response) as the peer; 'slack': --slack 100us (sends batched up to 100 us late);\n"
+              "'gap': corrected p50 - uncorrected p50")
         print(f"{'rate':>6} {'conns':>5} {'wake':>7} {'achieved':>9} {'%target':>8} {'max dev/s %':>11} "
-              f"{'CPU core':>8} {'p50 ms':>7} {'u.p50 ms':>8} {'p99 ms':>7} {'late':>6}")
+              f"{'CPU core':>8} {'p50 ms':>7} {'u.p50 ms':>8} {'gap ms':>7} {'p99 ms':>7} {'late':>6}")
         url = f"http://127.0.0.1:{port}/100b.txt"
         for rate in (1000, 10000, 20000):
             for conns in (10, 100):
@@ -178,6 +190,7 @@ def main():
                     print(f"{rate:6} {conns:5} {w:>7} {ach:9.1f} {ach / rate * 100:8.2f} "
                           f"{dev:11.2f} {cores[w]:8.3f} {med([r['p50_ms'] for r in rs]):7.3f} "
                           f"{med([r['u_p50_ms'] for r in rs]):8.3f} "
+                          f"{med([r['p50_ms'] - r['u_p50_ms'] for r in rs]):7.3f} "
                           f"{med([r['p99_ms'] for r in rs]):7.3f} {med([r['late'] for r in rs]):6.0f}")
                 if len(wakes) > 1 and cores["eager"] > 0:
                     print(f"{'':6} {'':5} driver CPU default/eager: "

@@ -45,6 +45,8 @@ static void usage(FILE *f)
         "      --timeout T         request timeout (default 2s)\n"
         "      --slack T           open loop: batch sends due within T (fewer wake-ups,\n"
         "                          less driver CPU; up to T more latency, measured)\n"
+        "      --poll T            busy-poll up to T before blocking (more driver CPU;\n"
+        "                          the server is spared waking the driver: closed loop)\n"
         "  -k, --insecure          https: do not verify the server's certificate\n"
         "      --cacert FILE       https: trust the CA certificates in this PEM file\n"
         "      --requests-per-conn N  reopen connections after N requests (1: Connection: close)\n"
@@ -371,7 +373,7 @@ int main(int argc, char **argv)
         {"requests-per-conn", required_argument, 0, 10}, {"body-size", required_argument, 0, 11},
         {"method", required_argument, 0, 12}, {"sweep-body", required_argument, 0, 13},
         {"insecure", no_argument, 0, 'k'}, {"cacert", required_argument, 0, 14},
-        {"slack", required_argument, 0, 15},
+        {"slack", required_argument, 0, 15}, {"poll", required_argument, 0, 16},
         {"help", no_argument, 0, 'h'}, {0, 0, 0, 0}};
     scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
     struct cfg c;
@@ -420,6 +422,7 @@ int main(int argc, char **argv)
         case 'k': o.tls_insecure = 1; break;
         case 14: o.ca_file = optarg; break;
         case 15: if (parse_dur(optarg, &o.send_slack_ns)) goto bad; break;
+        case 16: if (parse_dur(optarg, &o.poll_ns)) goto bad; break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }

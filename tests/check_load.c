@@ -15,6 +15,7 @@
 #include <sys/epoll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -283,6 +284,59 @@ START_TEST(test_nginx_closed_counts)
     ck_assert_msg(share > 0.70 && share < 0.80, "share %f", share);
     scope_load_result_free(r);
     scope_load_free(l);
+    ngx_cleanup(&n);
+}
+END_TEST
+
+static double self_cpu_s(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+           ru.ru_stime.tv_usec / 1e6;
+}
+
+/* poll_ns: the threads busy-poll instead of blocking (the think time of a
+ * closed loop is spent polling: CPU ~ wall time, against almost none
+ * without), and every count still agrees with nginx's log. */
+START_TEST(test_poll)
+{
+    struct ngx n;
+    ngx_start(&n);
+    char url[128];
+    snprintf(url, sizeof url, "http://127.0.0.1:%d/100b.txt", n.port);
+    double cpu[2];
+    for (int with = 0; with < 2; with++) {
+        scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
+        o.mode = SCOPE_LOAD_CLOSED;
+        o.connections = 2;
+        o.threads = 1;
+        o.think_ns = 5000000;
+        o.duration_ns = 500000000;
+        o.poll_ns = with ? 10000000 : 0;
+        scope_load *l = new_load(url, &o);
+        scope_load_result *r;
+        double c0 = self_cpu_s();
+        ck_assert_int_eq(scope_load_run(&r, l), 0);
+        cpu[with] = self_cpu_s() - c0;
+        check_invariants(r);
+        scope_load_stats s = SCOPE_LOAD_STATS_INIT;
+        scope_load_result_stats(r, -1, &s);
+        /* 2 connections, one request per 5 ms think time (plus latency) */
+        ck_assert_int_ge(s.completed, 100);
+        ck_assert_int_le(s.completed, 202);
+        ck_assert_int_eq(s.errors, 0);
+        scope_load_result_free(r);
+        scope_load_free(l);
+    }
+    ngx_stop(&n);
+    ck_assert_msg(cpu[1] >= 0.2 && cpu[1] > 3 * cpu[0], "CPU s: %.3f polling, %.3f not",
+                  cpu[1], cpu[0]);
+    scope_load_opts o = SCOPE_LOAD_OPTS_INIT;
+    o.poll_ns = 10000001;
+    scope_load *l;
+    ck_assert_int_eq(scope_load_new(&l, url, &o), SCOPE_EINVAL);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "poll_ns"));
     ngx_cleanup(&n);
 }
 END_TEST
@@ -1195,6 +1249,7 @@ int main(void)
     tcase_add_loop_test(tc, test_nginx_open_rate, 0, 2);
     tcase_add_test(tc, test_mix_shares);
     tcase_add_test(tc, test_send_slack);
+    tcase_add_test(tc, test_poll);
     tcase_add_test(tc, test_nginx_tls);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);

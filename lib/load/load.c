@@ -197,6 +197,7 @@ struct worker {
     int64_t rt_off;    /* CLOCK_REALTIME - CLOCK_MONOTONIC, ns, refreshed every tick */
     int64_t slack;     /* open loop: opts.send_slack_ns */
     double adv;        /* TICK MODE: learned wake-up lateness, ns (timer advance) */
+    int64_t poll;      /* opts.poll_ns: busy-poll this long before blocking */
 };
 
 struct scope_load_result {
@@ -470,6 +471,9 @@ static int check_opts(scope_load_opts *o)
     if (o->reserved)
         return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.reserved is %d: it must be 0 "
                             "(initialise with SCOPE_LOAD_OPTS_INIT)", (int)o->reserved);
+    if (o->poll_ns < 0 || o->poll_ns > INT64_C(10000000))
+        return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.poll_ns %" PRId64 ": must be "
+                            "0 (block at once) .. 10 ms", o->poll_ns);
     if (o->send_slack_ns < 0 || o->send_slack_ns > INT64_C(1000000000))
         return scope__error(SCOPE_EINVAL, 0, "scope_load_opts.send_slack_ns %" PRId64 ": must be "
                             "0 (send on time) .. 1 s", o->send_slack_ns);
@@ -1611,15 +1615,6 @@ static void sleep_until(int64_t t)
         ;
 }
 
-static inline void cpu_relax(void)
-{
-#if defined(__x86_64__) || defined(__i386__)
-    __builtin_ia32_pause();
-#elif defined(__aarch64__)
-    __asm__ __volatile__("yield");
-#endif
-}
-
 /* TICK MODE sleep to `deadline` with timer advance (see TICK_ADV_Q):
  * returns at or just after the deadline, never before. */
 static void tick_sleep(struct worker *w, int64_t now, int64_t deadline)
@@ -1630,7 +1625,6 @@ static void tick_sleep(struct worker *w, int64_t now, int64_t deadline)
             sleep_until(deadline);
         else
             while (now < deadline) {
-                cpu_relax();
                 now = mono_now();
             }
         return;
@@ -1657,9 +1651,23 @@ static void tick_sleep(struct worker *w, int64_t now, int64_t deadline)
             sleep_until(deadline);
             return;
         }
-        cpu_relax();
         now = mono_now();
     }
+}
+
+/* opts.poll_ns: non-blocking epoll_wait until something is ready, the
+ * poll time is spent or the deadline comes; 0 when nothing was found. */
+static int poll_events(struct worker *w, struct epoll_event *evs, int max, int64_t deadline)
+{
+    int64_t t0 = mono_now(), t = t0;
+    int n;
+    while ((n = epoll_wait(w->ep, evs, max, 0)) == 0) {
+        t = mono_now();
+        if (t - t0 >= w->poll || t >= deadline ||
+            atomic_load_explicit(&w->l->stop, memory_order_relaxed))
+            break;
+    }
+    return n;
 }
 
 static void *worker_main(void *arg)
@@ -1672,11 +1680,8 @@ static void *worker_main(void *arg)
         pthread_cond_wait(&w->gate->cv, &w->gate->mu);
     pthread_mutex_unlock(&w->gate->mu); /* start, end and the schedule are final now */
     int64_t now = mono_now();
-    if (w->start > now) {
-        struct timespec ts = {.tv_sec = w->start / 1000000000, .tv_nsec = w->start % 1000000000};
-        while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-            ;
-    }
+    if (w->start > now)
+        sleep_until(w->start);
     now = mono_now();
     for (size_t i = 0; i < w->nconns; i++)
         start_connect(w, &w->conns[i], now);
@@ -1752,12 +1757,18 @@ static void *worker_main(void *arg)
             if (wait > 0)
                 tick_sleep(w, now, deadline);
             n = epoll_wait(w->ep, evs, 256, 0);
+        } else if (w->poll && wait > 0 && (n = poll_events(w, evs, 256, deadline)) != 0) {
+            /* found while polling (or an error, handled below) */
         } else if (w->tfd < 0) {
+            now = mono_now(); /* polling may have used some of the wait */
+            wait = deadline > now ? deadline - now : 0;
             struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
             n = epoll_pwait2(w->ep, evs, 256, &ts, NULL);
             if (n < 0 && (errno == ENOSYS || errno == EPERM) && timer_fallback(w) == 0)
                 continue;
         } else {
+            now = mono_now();
+            wait = deadline > now ? deadline - now : 0;
             if (deadline != w->tfd_armed) {
                 struct itimerspec its = {.it_value = {.tv_sec = deadline / 1000000000,
                                                       .tv_nsec = deadline % 1000000000}};
@@ -2220,6 +2231,7 @@ SCOPE_API int scope_load_run(scope_load_result **out, scope_load *l)
                 rc = scope__enomem("connection buffers");
         }
         w->stamps = !l->ssl_ctx && wake != 'e';
+        w->poll = o->poll_ns;
         if (o->mode == SCOPE_LOAD_OPEN) {
             w->gap_ns = 1e9 * nw / o->rate;
             w->slack = o->send_slack_ns;

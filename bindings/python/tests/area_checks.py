@@ -330,6 +330,12 @@ class BLoad(unittest.TestCase):
             pass
         with self.assertRaises(ValueError):
             scope.Load("http://127.0.0.1:%d/" % port, rate=10, send_slack=-1)
+        # poll reaches the engine: over its 10 ms limit the C side refuses it
+        with scope.Load("http://127.0.0.1:%d/" % port, mode="closed", poll=0.00005):
+            pass
+        with self.assertRaises(scope.InvalidArgument) as cm:
+            scope.Load("http://127.0.0.1:%d/" % port, mode="closed", poll=0.02)
+        self.assertIn("poll_ns", str(cm.exception))
 
 
 MATRIX = {"status": "success", "data": {"resultType": "matrix", "result": [

@@ -25,7 +25,7 @@ ENUMS = {
 }
 
 STRUCTS = {
-    'scope_load_opts': (('size_t', 'size'), ('int32_t', 'mode'), ('int32_t', 'arrival'), ('double', 'rate'), ('int64_t', 'duration_ns'), ('int32_t', 'connections'), ('int32_t', 'threads'), ('int64_t', 'timeout_ns'), ('int64_t', 'think_ns'), ('int64_t', 'requests_per_conn'), ('int64_t', 'interval_ns'), ('int64_t', 'late_ns'), ('int64_t', 'start_wall_ns'), ('uint64_t', 'seed'), ('int64_t', 'reconnect_delay_ns'), ('int32_t', 'tls_insecure'), ('int32_t', 'reserved'), ('const char *', 'ca_file'), ('int64_t', 'send_slack_ns')),
+    'scope_load_opts': (('size_t', 'size'), ('int32_t', 'mode'), ('int32_t', 'arrival'), ('double', 'rate'), ('int64_t', 'duration_ns'), ('int32_t', 'connections'), ('int32_t', 'threads'), ('int64_t', 'timeout_ns'), ('int64_t', 'think_ns'), ('int64_t', 'requests_per_conn'), ('int64_t', 'interval_ns'), ('int64_t', 'late_ns'), ('int64_t', 'start_wall_ns'), ('uint64_t', 'seed'), ('int64_t', 'reconnect_delay_ns'), ('int32_t', 'tls_insecure'), ('int32_t', 'reserved'), ('const char *', 'ca_file'), ('int64_t', 'send_slack_ns'), ('int64_t', 'poll_ns')),
     'scope_load_stats': (('size_t', 'size'), ('int64_t', 'sent'), ('int64_t', 'completed'), ('int64_t', 'errors'), ('int64_t', 'in_flight'), ('int64_t', 'late'), ('int64_t', 'backlog'), ('int64_t', 'status_2xx'), ('int64_t', 'status_3xx'), ('int64_t', 'status_4xx'), ('int64_t', 'status_5xx'), ('int64_t', 'status_other'), ('int64_t', 'connects'), ('int64_t', 'reconnects'), ('int64_t', 'bytes_read'), ('int64_t', 'duration_ns'), ('double', 'rate'), ('double', 'target_rate')),
 }
 
