@@ -11,8 +11,9 @@
  * epoll loop, and waits with epoll_pwait2's nanosecond timeout on
  * CLOCK_MONOTONIC (timer slack 1 ns on those threads), so a request goes out
  * within microseconds of its intended time (where a thread's sends are dense,
- * it sleeps to each send and reads responses then, timing them by the
- * kernel's receive timestamps: see docs/load.md). There is no process-global state
+ * it sleeps to each send, waking early by its measured timer lateness, and
+ * reads responses then, timing them by the kernel's receive timestamps: see
+ * docs/load.md). There is no process-global state
  * and no signal handler: sends use MSG_NOSIGNAL.
  *
  * Open loop (SCOPE_LOAD_OPEN): each thread follows a schedule of intended

@@ -1624,9 +1624,8 @@ static void tick_sleep(struct worker *w, int64_t now, int64_t deadline)
         if (deadline - now > TICK_SPIN_SHORT_NS)
             sleep_until(deadline);
         else
-            while (now < deadline) {
+            while (now < deadline)
                 now = mono_now();
-            }
         return;
     }
     int64_t target = deadline - (int64_t)w->adv;
@@ -1760,15 +1759,19 @@ static void *worker_main(void *arg)
         } else if (w->poll && wait > 0 && (n = poll_events(w, evs, 256, deadline)) != 0) {
             /* found while polling (or an error, handled below) */
         } else if (w->tfd < 0) {
-            now = mono_now(); /* polling may have used some of the wait */
-            wait = deadline > now ? deadline - now : 0;
+            if (w->poll) { /* polling used some of the wait */
+                now = mono_now();
+                wait = deadline > now ? deadline - now : 0;
+            }
             struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
             n = epoll_pwait2(w->ep, evs, 256, &ts, NULL);
             if (n < 0 && (errno == ENOSYS || errno == EPERM) && timer_fallback(w) == 0)
                 continue;
         } else {
-            now = mono_now();
-            wait = deadline > now ? deadline - now : 0;
+            if (w->poll) {
+                now = mono_now();
+                wait = deadline > now ? deadline - now : 0;
+            }
             if (deadline != w->tfd_armed) {
                 struct itimerspec its = {.it_value = {.tv_sec = deadline / 1000000000,
                                                       .tv_nsec = deadline % 1000000000}};
