@@ -104,6 +104,34 @@ START_TEST(documented_experiment_round_trips)
     ck_assert_ptr_nonnull(strstr(scope_error_message(), "/etc/hostname"));
     exp_release(&x);
     json_decref(j);
+
+    /* send slack and polling, in us: to the manifest and the handle, whose
+     * own range check (polling <= 10 ms) names the field */
+    j = json_pack("{s:s,s:{s:f,s:f}}", "url", URL, "load", "send_slack_us", 100.0, "poll_us",
+                  20.0);
+    ck_assert_int_eq(parse(&x, j, msg, sizeof msg), 0);
+    ck_assert_int_eq(exp_validate(&x, NULL), 0);
+    ck_assert_double_eq(x.send_slack_us, 100.0);
+    ck_assert_double_eq(x.poll_us, 20.0);
+    m = exp_to_json(&x);
+    ck_assert_double_eq(json_real_value(json_object_get(m, "send_slack_us")), 100.0);
+    ck_assert_double_eq(json_real_value(json_object_get(m, "poll_us")), 20.0);
+    json_decref(m);
+    ck_assert_int_eq(exp_new_load(&x, URL, 100, 1, 0, -1, &l, &what), 0);
+    scope_load_free(l);
+    x.poll_us = 20000;
+    ck_assert_int_eq(exp_new_load(&x, URL, 100, 1, 0, -1, &l, &what), -1);
+    ck_assert_ptr_nonnull(strstr(scope_error_message(), "poll_ns"));
+    x.poll_us = NAN;
+    ck_assert_int_eq(exp_validate(&x, NULL), -1);
+    x.poll_us = 0;
+    x.send_slack_us = -1;
+    ck_assert_int_eq(validate(&x, msg, sizeof msg), -1);
+    ck_assert_ptr_nonnull(strstr(msg, "send_slack_us -1"));
+    x.send_slack_us = 1e300;
+    ck_assert_int_eq(exp_validate(&x, NULL), -1);
+    exp_release(&x);
+    json_decref(j);
 }
 END_TEST
 

@@ -121,6 +121,10 @@ int exp_parse(struct exp *x, json_t *j, const char *file, FILE *err)
     }
     if ((v = json_object_get(load, "tls_insecure")))
         x->tls_insecure = json_is_true(v);
+    if ((v = json_object_get(load, "send_slack_us")))
+        x->send_slack_us = json_number_value(v);
+    if ((v = json_object_get(load, "poll_us")))
+        x->poll_us = json_number_value(v);
     if ((v = json_object_get(load, "ca_file")) &&
         put(x->ca_file, sizeof x->ca_file, json_string_value(v) ?: "", file, err, "\"ca_file\""))
         return -1;
@@ -188,6 +192,15 @@ int exp_validate(const struct exp *x, FILE *err)
             x->duration, x->warmup);
         return -1;
     }
+    /* the driver checks the exact ranges (and names them); here only what
+     * converts to nanoseconds without overflow */
+    if (!(x->send_slack_us >= 0 && x->send_slack_us <= 1e9) ||
+        !(x->poll_us >= 0 && x->poll_us <= 1e9)) {
+        say(err, "scope-run: send_slack_us %g and poll_us %g: give microseconds, 0 or more "
+            "(the driver allows slack up to 1 s and polling up to 10 ms)\n", x->send_slack_us,
+            x->poll_us);
+        return -1;
+    }
     /* --start-at: unix seconds, converted to ns. */
     if (!(x->start_at <= 1e10)) {
         say(err, "scope-run: start time %g: give unix seconds (at most 1e10)\n", x->start_at);
@@ -245,6 +258,8 @@ int exp_new_load(const struct exp *x, const char *url, double rate, double secon
     o.start_wall_ns = start_wall;
     o.tls_insecure = x->tls_insecure;
     o.ca_file = x->ca_file[0] ? x->ca_file : NULL;
+    o.send_slack_ns = (int64_t)(x->send_slack_us * 1e3);
+    o.poll_ns = (int64_t)(x->poll_us * 1e3);
     scope_load *l;
     *out = NULL;
     *what = url;
@@ -300,6 +315,8 @@ json_t *exp_to_json(const struct exp *x)
     json_object_set_new(o, "tls_insecure", json_boolean(x->tls_insecure));
     if (x->ca_file[0])
         json_object_set_new(o, "ca_file", json_string(x->ca_file));
+    json_object_set_new(o, "send_slack_us", json_real(x->send_slack_us));
+    json_object_set_new(o, "poll_us", json_real(x->poll_us));
     json_object_set_new(o, "collectors", json_pack("{s:b,s:b,s:s}", "topdown", x->topdown,
                                                    "uncore", x->membw, "events", x->events));
     if (x->mix)

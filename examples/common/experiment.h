@@ -52,6 +52,7 @@ struct exp {
     int topdown, membw;
     int tls_insecure;   /* https configurations: skip certificate checks */
     char ca_file[512];  /* https: trusted CAs (PEM); "" = the system's store */
+    double send_slack_us, poll_us; /* scope_load_opts.send_slack_ns / poll_ns, in us */
 };
 
 /* scope-run's defaults (before the experiment file and the flags). */
