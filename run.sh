@@ -16,7 +16,7 @@ top=$PWD
 # missing; `apt-get update` runs once, and only if something is missing.
 PACKAGES=(
   build-essential cmake pkg-config check clang valgrind abigail-tools
-  libpfm4-dev libcurl4-openssl-dev libjansson-dev libcgroup-dev libssl-dev libmicrohttpd-dev zlib1g-dev
+  libpfm4-dev libcurl4-openssl-dev libjansson-dev libcgroup-dev libssl-dev liburing-dev libmicrohttpd-dev zlib1g-dev
   linux-perf nginx-light wrk prometheus prometheus-pushgateway iproute2 procps curl
   python3 python3-numpy python3-pandas python3-matplotlib jupyter-nbconvert python3-ipykernel
 )

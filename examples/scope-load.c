@@ -181,6 +181,7 @@ static json_t *result_json(const scope_load_result *r, const struct cfg *c, cons
     json_t *o = stats_json(r, -1, c);
     json_object_set_new(o, "url", json_string(c->url));
     json_object_set_new(o, "mode", json_string(mode));
+    json_object_set_new(o, "engine", json_string(scope_load_result_engine(r)));
     json_object_set_new(o, "target_rate", json_real(s.target_rate));
     json_object_set_new(o, "duration_s", json_real((double)s.duration_ns / 1e9));
     json_object_set_new(o, "start_unix_s", json_real((double)scope_load_result_start(r) / 1e9));

@@ -381,6 +381,17 @@ SCOPE_API int scope_load_result_interval(scope_hist **out, const scope_load_resu
 SCOPE_API int64_t scope_load_result_start(const scope_load_result *r);
 
 /**
+ * scope_load_result_engine - how the run's threads did their socket I/O:
+ * "io_uring" (every thread: one io_uring_enter per wake-up submits the sends
+ * and collects the reads), "epoll" (every thread: TLS, opts.poll_ns, a
+ * kernel or sandbox without io_uring, a build without liburing, or
+ * SCOPE_LOAD_IO=epoll in the environment) or "mixed". Counts and latencies
+ * mean the same either way.
+ * Returns: a static string (never freed); "" for NULL. Thread-safe. Since: 0.1
+ */
+SCOPE_API const char *scope_load_result_engine(const scope_load_result *r);
+
+/**
  * scope_load_result_write_hlog - writes the interval histograms as an
  * HdrHistogram log: one line per interval and type, tagged with the type
  * name, plus untagged lines for all types together.

@@ -460,6 +460,11 @@ class LoadResult(Handle):
         """The run's start, CLOCK_REALTIME ns."""
         return lib.scope_load_result_start(self._p())
 
+    @property
+    def engine(self):
+        """How the threads did their socket I/O: "io_uring", "epoll" or "mixed"."""
+        return text(lib.scope_load_result_engine(self._p()))
+
     def write_hlog(self, path):
         """Writes the interval histograms as an HdrHistogram log (.hlog)."""
         from ._cfile import cfile

@@ -65,6 +65,7 @@ FUNCTIONS = (
     ('scope_load_result_interval_count', 'int', ('const scope_load_result *',), "nocheck"),
     ('scope_load_result_interval', 'int', ('scope_hist **', 'const scope_load_result *', 'int', 'int', 'int64_t *', 'int64_t *')),
     ('scope_load_result_start', 'int64_t', ('const scope_load_result *',)),
+    ('scope_load_result_engine', 'const char *', ('const scope_load_result *',)),
     ('scope_load_result_write_hlog', 'int', ('const scope_load_result *', 'FILE *')),
     ('scope_load_sweep_parse', 'int', ('double **', 'size_t *', 'const char *', 'double')),
     ('scope_load_sweep_free', 'void', ('double *',)),
