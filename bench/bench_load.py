@@ -5,7 +5,9 @@ nginx (started here, one worker, access log off) is pinned to CPU 0 and the
 drivers to CPU 1. Closed loop: alternating wrk / scope-load / scope-load --poll 20us
 runs, medians of REPS, completed requests per driver CPU-second (utime +
 stime of the driver process, from wait4) and req/s. Open loop (scope-load only; Debian's wrk has no -R):
-achieved rate, per-second stability after the first second, driver CPU.
+achieved rate, per-second stability after the first second, driver CPU, on
+the default engine (io_uring where available) and, for --slack 100us, also
+on epoll.
 
 Environment: BENCH_DURATION (s, default 5), BENCH_REPS (default 3),
 BENCH_PARTS (closed,open: which parts to run; default both).
@@ -104,12 +106,13 @@ def wrk_run(url, conns, cpu):
     return {"completed": n, "rate": n / secs, "cpu": c}
 
 
-def scope_run(url, conns, cpu, rate=None, wake=None, slack=None, poll=None):
+def scope_run(url, conns, cpu, rate=None, wake=None, slack=None, poll=None, io=None):
     cmd = [SCOPE_LOAD, "-t1", f"-c{conns}", f"-d{DUR}s", "--json"]
     cmd += [f"--slack={slack}"] if slack else []
     cmd += [f"--poll={poll}"] if poll else []
     cmd += [f"-R{rate}"] if rate else ["--closed"]
-    o, e, _, _ = run(cmd + [url], DUR + 30, {"SCOPE_LOAD_WAKE": wake} if wake else None)
+    env = dict({"SCOPE_LOAD_WAKE": wake} if wake else {}, **({"SCOPE_LOAD_IO": io} if io else {}))
+    o, e, _, _ = run(cmd + [url], DUR + 30, env or None)
     c = cpu.take()
     try:
         j = json.loads(o)
@@ -168,19 +171,21 @@ def main():
               "default policy (tick mode from 1k req/s per thread) and, alternating with it\n"
               "where they differ, SCOPE_LOAD_WAKE=eager (a timer wake-up per send plus one per\n"
               "response) as the peer; 'slack': --slack 100us (sends batched up to 100 us late);\n"
+              "'slack-ep': the same on the epoll engine (SCOPE_LOAD_IO=epoll) instead of io_uring;\n"
               "'gap': corrected p50 - uncorrected p50")
         print(f"{'rate':>6} {'conns':>5} {'wake':>7} {'achieved':>9} {'%target':>8} {'max dev/s %':>11} "
               f"{'CPU core':>8} {'p50 ms':>7} {'u.p50 ms':>8} {'gap ms':>7} {'p99 ms':>7} {'late':>6}")
         url = f"http://127.0.0.1:{port}/100b.txt"
         for rate in (1000, 10000, 20000):
             for conns in (10, 100):
-                wakes = ("default", "eager", "slack") if rate >= 1000 else ("default",)
+                wakes = ("default", "eager", "slack", "slack-ep") if rate >= 1000 else ("default",)
                 res = {w: [] for w in wakes}
                 for _ in range(REPS):
                     for w in wakes:
                         res[w].append(scope_run(url, conns, cpu, rate,
                                                 w if w == "eager" else None,
-                                                "100us" if w == "slack" else None))
+                                                "100us" if w.startswith("slack") else None,
+                                                io="epoll" if w == "slack-ep" else None))
                 cores = {}
                 for w, rs in res.items():
                     ach = med([r["rate"] for r in rs])
@@ -195,7 +200,8 @@ def main():
                 if len(wakes) > 1 and cores["eager"] > 0:
                     print(f"{'':6} {'':5} driver CPU default/eager: "
                           f"{cores['default'] / cores['eager']:.3f}, slack/eager: "
-                          f"{cores['slack'] / cores['eager']:.3f}")
+                          f"{cores['slack'] / cores['eager']:.3f}, slack io_uring/epoll: "
+                          f"{cores['slack'] / cores['slack-ep']:.3f}")
     finally:
         ngx.send_signal(signal.SIGTERM)
         try:

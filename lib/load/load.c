@@ -223,6 +223,7 @@ struct worker {
     int uring;         /* URING MODE: established connections' I/O through io_uring */
     int used_uring;    /* the ring was set up (the result's engine) */
     int ep_ready;      /* URING MODE: the epoll set (connects, stop) has events */
+    unsigned u_sends;  /* URING MODE: sends queued since the last wait */
 #ifdef SCOPE_HAVE_URING
     struct io_uring ring;
 #endif
@@ -1622,6 +1623,7 @@ static void u_send(struct worker *w, struct conn *c)
     io_uring_prep_send(q, c->fd, c->wbuf + c->woff, c->wlen - c->woff, MSG_NOSIGNAL);
     io_uring_sqe_set_data64(q, U_DATA(c - w->conns, c->sgen, U_SEND));
     c->u_send = 1;
+    w->u_sends++;
 }
 
 /* Before @c's socket is closed: what is in flight on it is cancelled and
@@ -1710,9 +1712,14 @@ static void u_reap(struct worker *w)
 }
 
 /* Submits what is queued, then sleeps until @until (CLOCK_MONOTONIC) or
- * until @nr completions are ready (U_NO_WAKE: the time only). */
+ * until @nr completions are ready (U_NO_WAKE: the time only). Sends just
+ * queued mostly complete during the submission: they do not count towards
+ * @nr, or a thread would return at once only to collect them. */
 static void u_wait(struct worker *w, int64_t until, unsigned nr)
 {
+    if (nr != U_NO_WAKE)
+        nr += w->u_sends;
+    w->u_sends = 0;
     int64_t rel = until - mono_now();
     int r;
     if (rel <= 0) {
@@ -1729,6 +1736,7 @@ static void u_wait(struct worker *w, int64_t until, unsigned nr)
 /* Hands what is queued to the kernel and runs finished reads (no sleep). */
 static void u_flush(struct worker *w)
 {
+    w->u_sends = 0;
     io_uring_submit_and_get_events(&w->ring);
 }
 
