@@ -1343,6 +1343,10 @@ static void backlog_push(struct worker *w, int64_t intended)
 static void conn_ready(struct worker *w, struct conn *c, int64_t now)
 {
     if (w->l->o.mode == SCOPE_LOAD_CLOSED) {
+        if (now < w->start) { /* connected in the lead time: the first send at the start */
+            wait_insert(w, c, w->start, 0);
+            return;
+        }
         if (w->l->o.think_ns && c->nreq > 0) {
             wait_insert(w, c, now + w->l->o.think_ns, 0);
             return;
@@ -2012,13 +2016,31 @@ static void *worker_main(void *arg)
     if (w->uring && u_setup(w))
         w->uring = 0; /* no io_uring here (kernel, seccomp, sysctl): epoll */
     w->used_uring = w->uring;
+    /* Connect in the lead time before the first send (and take the connects
+     * as they complete), so the first sends find open connections instead of
+     * a backlog: started at the first send, the run began milliseconds late. */
+    struct epoll_event evs[256];
     int64_t now = mono_now();
-    if (w->start > now)
-        sleep_until(w->start);
-    now = mono_now();
     for (size_t i = 0; i < w->nconns; i++)
         start_connect(w, &w->conns[i], now);
-    struct epoll_event evs[256];
+    int pw2 = 1; /* epoll_pwait2 (else ms timeouts: sandboxes without it) */
+    while ((now = mono_now()) < w->start && w->busy_head && !w->failed) {
+        int64_t wait = w->start - now;
+        struct timespec ts = {.tv_sec = wait / 1000000000, .tv_nsec = wait % 1000000000};
+        int n = pw2 ? epoll_pwait2(w->ep, evs, 256, &ts, NULL)
+                    : epoll_wait(w->ep, evs, 256, (int)(wait / 1000000));
+        if (n < 0 && (errno == ENOSYS || errno == EPERM) && pw2) {
+            pw2 = 0;
+            continue;
+        }
+        if (n <= 0)
+            break;
+        for (int i = 0; i < n; i++)
+            if (evs[i].data.ptr)
+                on_event(w, evs[i].data.ptr, evs[i].events);
+    }
+    if (w->start > now)
+        sleep_until(w->start);
     int open = l->o.mode == SCOPE_LOAD_OPEN;
     while (!atomic_load_explicit(&l->stop, memory_order_relaxed) && !w->rc && !w->failed) {
         now = mono_now();
