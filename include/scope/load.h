@@ -7,8 +7,11 @@
  * performs the run on its own threads and returns an immutable
  * scope_load_result.
  *
- * Engine: HTTP/1.1 over TCP or TLS (OpenSSL). Each of the T threads owns C/T connections (spread evenly), one
- * epoll loop, and waits with epoll_pwait2's nanosecond timeout on
+ * Engine: HTTP/1.1 over TCP or TLS (OpenSSL). Each of the T threads owns C/T connections (spread evenly) and one
+ * event loop: over plain TCP an io_uring (one io_uring_enter per wake-up
+ * submits the sends and collects the reads; where liburing, the kernel or a
+ * sandbox do not allow it, and for TLS, epoll: scope_load_result_engine()).
+ * It waits with a nanosecond timeout on
  * CLOCK_MONOTONIC (timer slack 1 ns on those threads), so a request goes out
  * within microseconds of its intended time (where a thread's sends are dense,
  * it sleeps to each send, waking early by its measured timer lateness, and
