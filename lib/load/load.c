@@ -1596,11 +1596,11 @@ static void u_arm_epoll(struct worker *w)
 
 static void u_arm_recv(struct worker *w, struct conn *c)
 {
-    if (c->u_recv || c->fd < 0 || !rbuf_room(w, c))
-        return;
-    if (c->fd < 0 || !(c->state == C_BUSY || c->state == C_IDLE ||
-                       (c->state == C_WAIT && !c->wait_connect)))
-        return; /* not connected (or rbuf_room failed the request) */
+    if (c->u_recv || c->fd < 0 || !(c->state == C_BUSY || c->state == C_IDLE ||
+                                    (c->state == C_WAIT && !c->wait_connect)))
+        return; /* not connected */
+    if (!rbuf_room(w, c))
+        return; /* a response overflowed the buffer: failed and reconnecting */
     struct io_uring_sqe *q = u_sqe(w);
     if (!q)
         return;
@@ -1715,6 +1715,17 @@ static void u_reap(struct worker *w)
     }
 }
 
+/* After a wait: the ring's completions, then (only when the ring said the
+ * epoll set has some: a connect, the stop) the epoll events, into @evs. */
+static int u_collect(struct worker *w, struct epoll_event *evs, int max)
+{
+    u_reap(w);
+    if (!w->ep_ready)
+        return 0;
+    w->ep_ready = 0;
+    return epoll_wait(w->ep, evs, max, 0);
+}
+
 /* Submits what is queued, then sleeps until @until (CLOCK_MONOTONIC) or
  * until @nr completions are ready (U_NO_WAKE: the time only). Sends just
  * queued mostly complete during the submission: they do not count towards
@@ -1787,6 +1798,13 @@ static void u_arm_recv(struct worker *w, struct conn *c) { (void)w; (void)c; }
 static void u_send(struct worker *w, struct conn *c) { (void)w; (void)c; }
 static void u_cancel(struct worker *w, struct conn *c) { (void)w; (void)c; }
 static void u_reap(struct worker *w) { (void)w; }
+static int u_collect(struct worker *w, struct epoll_event *evs, int max)
+{
+    (void)w;
+    (void)evs;
+    (void)max;
+    return 0;
+}
 static void u_wait(struct worker *w, int64_t until, unsigned nr) { (void)w; (void)until; (void)nr; }
 static void u_flush(struct worker *w) { (void)w; }
 static int u_setup(struct worker *w) { (void)w; return -1; }
@@ -2119,25 +2137,11 @@ static void *worker_main(void *arg)
                 tick_sleep(w, now, deadline);
             else if (w->uring)
                 u_flush(w);
-            if (w->uring) {
-                u_reap(w);
-                n = 0;
-                if (w->ep_ready) {
-                    w->ep_ready = 0;
-                    n = epoll_wait(w->ep, evs, 256, 0);
-                }
-            } else {
-                n = epoll_wait(w->ep, evs, 256, 0);
-            }
+            n = w->uring ? u_collect(w, evs, 256) : epoll_wait(w->ep, evs, 256, 0);
         } else if (w->uring) {
             /* sends wait in the backlog: the first completion wakes the thread */
             u_wait(w, deadline, 1);
-            u_reap(w);
-            n = 0;
-            if (w->ep_ready) {
-                w->ep_ready = 0;
-                n = epoll_wait(w->ep, evs, 256, 0);
-            }
+            n = u_collect(w, evs, 256);
         } else if (w->poll && wait > 0 && (n = poll_events(w, evs, 256, deadline)) != 0) {
             /* found while polling (or an error, handled below) */
         } else if (w->tfd < 0) {
